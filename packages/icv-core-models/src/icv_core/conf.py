@@ -1,0 +1,80 @@
+"""Settings accessor for every ``ICV_CORE_*`` setting.
+
+Values are read from ``django.conf.settings`` each time an attribute is
+accessed, so ``override_settings`` and pytest-django's ``settings`` fixture
+take effect without patching, and nothing reads settings at import time.
+
+    from icv_core.conf import settings
+
+    if settings.AUDIT_ENABLED:
+        ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings as django_settings
+
+PREFIX = "ICV_CORE_"
+
+#: Defaults of the published settings (the 0.2.0 contract), by name without
+#: the ``ICV_CORE_`` prefix.
+DEFAULTS: dict[str, Any] = {
+    # Core
+    "UUID_VERSION": 4,
+    "SOFT_DELETE_FIELD": "is_active",
+    "ALLOW_HARD_DELETE": False,
+    "TRACK_CREATED_BY": False,
+    "DEFAULT_ORDERING": "-created_at",
+    # Audit (master switch and the published audit settings)
+    "AUDIT_ENABLED": False,
+    "AUDIT_RETENTION_DAYS": 365,
+    "AUDIT_EXCLUDE_MODELS": [],
+    "AUDIT_TRACK_FIELD_CHANGES": True,
+    "AUDIT_CAPTURE_IP": True,
+    "AUDIT_CAPTURE_USER_AGENT": True,
+    "AUDIT_AUTO_MODEL_TRACKING": False,
+    "AUDIT_ALERT_SEVERITY_LEVELS": ["info", "warning", "error", "critical"],
+}
+
+
+class IcvSettings:
+    """Read ``ICV_CORE_<NAME>`` from Django settings at use, with defaults."""
+
+    def __init__(self, defaults: Mapping[str, Any], prefix: str = PREFIX) -> None:
+        self._defaults = dict(defaults)
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            default = self._defaults[name]
+        except KeyError:
+            raise AttributeError(
+                f"{self._prefix}{name} is not a django-icv-core setting."
+            ) from None
+        return getattr(django_settings, self._prefix + name, default)
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._defaults)
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """A copy of the defaults, keyed by name without the prefix."""
+        return dict(self._defaults)
+
+    def is_overridden(self, name: str) -> bool:
+        """Whether the project sets ``ICV_CORE_<name>`` itself."""
+        return hasattr(django_settings, self._prefix + name)
+
+    def setting_name(self, name: str) -> str:
+        """The full Django setting name, e.g. ``ICV_CORE_UUID_VERSION``."""
+        return self._prefix + name
+
+    def extend(self, defaults: Mapping[str, Any]) -> IcvSettings:
+        """A new accessor with these defaults added (used by the other parts)."""
+        return IcvSettings({**self._defaults, **defaults}, self._prefix)
+
+
+settings = IcvSettings(DEFAULTS)

@@ -1,0 +1,1 @@
+"""Test kit for projects built on django-icv-core: factories, fixtures, helpers."""
