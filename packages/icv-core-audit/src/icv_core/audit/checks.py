@@ -1,0 +1,3 @@
+"""System checks of the audit part."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""System checks of the core part."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Abstract base models."""
+
+from __future__ import annotations
