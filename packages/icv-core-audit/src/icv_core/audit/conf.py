@@ -14,6 +14,12 @@ from icv_core.conf import settings as core_settings
 AUDIT_DEFAULTS: dict[str, Any] = {
     # --- capture ---------------------------------------------------------
     # --- archive / chain -------------------------------------------------
+    # Storage alias (``STORAGES``) the archive command writes to.
+    "AUDIT_ARCHIVE_STORAGE": "default",
+    # Path prefix of archive files inside that storage.
+    "AUDIT_ARCHIVE_PREFIX": "icv_core_audit/archive/",
+    # Entries per archive file (and per delete transaction).
+    "AUDIT_ARCHIVE_BATCH_SIZE": 10000,
 }
 
 settings = core_settings.extend(AUDIT_DEFAULTS)
