@@ -1,4 +1,4 @@
-"""Test settings for django-icv-core-audit (SQLite by default; PostgreSQL via DATABASE_URL)."""
+"""Test settings: SQLite by default, PostgreSQL through DATABASE_URL."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""The audit part of django-icv-core (app ``"icv_core.audit"``, label ``icv_core_audit``)."""
+"""The audit part of django-icv-core: app "icv_core.audit", label icv_core_audit."""
