@@ -609,6 +609,38 @@ def docs(session: nox.Session) -> None:
     )
 
 
+@nox.session(python="3.12")
+def bench(session: nox.Session) -> None:
+    """Benchmarks as ratios to plain Django measured in the same run.
+
+    SQLite always; PostgreSQL too when DATABASE_URL is set. Reports go to
+    build/bench/. ``BENCH_OPS`` and ``BENCH_REPS`` change the sample size.
+    """
+    _install_editable(session, LTS_DJANGO)
+    script = str(PACKAGES / "icv-core-audit" / "benchmarks" / "run.py")
+    report = str(ROOT / "build" / "bench")
+    session.run("python", script, env={"BENCH_REPORT": report})
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        bench_url = url.rsplit("/", 1)[0] + "/icv_core_bench"
+        session.run(
+            "python",
+            "-c",
+            "import os, psycopg; from icv_core.testing.databases import "
+            "database_from_url as f; d = f(os.environ['DATABASE_URL']);"
+            "c = psycopg.connect(host=d['HOST'], port=d['PORT'] or None,"
+            " user=d['USER'] or None, password=d['PASSWORD'] or None,"
+            " dbname='postgres', autocommit=True);"
+            "c.execute('DROP DATABASE IF EXISTS icv_core_bench');"
+            "c.execute('CREATE DATABASE icv_core_bench')",
+        )
+        session.run(
+            "python",
+            script,
+            env={"BENCH_REPORT": report, "BENCH_DATABASE_URL": bench_url},
+        )
+
+
 @nox.session(python=False)
 def gha_matrix(session: nox.Session) -> None:
     """Print the test matrix as JSON for GitHub Actions."""
