@@ -518,6 +518,39 @@ print(part, "imports from", sorted(set(icv_core.__path__)))
 """
 
 
+_NEW_PROJECT_SETTINGS = """
+INSTALLED_APPS += ["icv_core", "icv_core.audit"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "icv_core.middleware.CurrentUserMiddleware",
+)
+MIDDLEWARE.append("icv_core.audit.middleware.AuditRequestMiddleware")
+ICV_CORE_AUDIT_ENABLED = True
+ICV_CORE_TRACK_CREATED_BY = True
+"""
+
+_RENDER = (
+    "from django.template import engines;"
+    "out = engines['django'].from_string("
+    "'{% load icv_core %}{{ 3500|cents_to_currency:\"GBP\" }}').render({});"
+    "assert out == '\u00a335.00', out; print('rendered', out)"
+)
+
+
+def _new_project_smoke(session: nox.Session) -> None:
+    """A new project made with startproject, set up as the README says."""
+    where = Path(tempfile.mkdtemp(prefix="icv-newproject-"))
+    session.run("django-admin", "startproject", "mysite", str(where))
+    settings_py = where / "mysite" / "settings.py"
+    settings_py.write_text(settings_py.read_text() + _NEW_PROJECT_SETTINGS)
+    manage = str(where / "manage.py")
+    session.run("python", manage, "migrate", "--verbosity", "1")
+    session.run("python", manage, "check", "--fail-level", "WARNING")
+    session.run("python", manage, "makemigrations", "--check", "--dry-run")
+    session.run("python", manage, "shell", "-c", _RENDER)
+    shutil.rmtree(where, ignore_errors=True)
+
+
 @nox.session(python="3.12")
 def wheels(session: nox.Session) -> None:
     """Install the built wheels (not editable) and run every suite against them."""
@@ -540,6 +573,7 @@ def wheels(session: nox.Session) -> None:
     )
     # The test suites must see the installed wheels, not the source trees.
     _run_suites(session)
+    _new_project_smoke(session)
     # Each part alone, with only its declared dependencies.
     modules = {
         "icv-core-models": (
