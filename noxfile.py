@@ -260,7 +260,8 @@ def typecheck(session: nox.Session) -> None:
     session.run(
         "mypy",
         *srcs,
-        env={"PYTHONPATH": str(PACKAGES / "icv-core-models" / "tests")},
+        # The plugin loads Django with the audit suite's settings (all apps).
+        env={"PYTHONPATH": str(PACKAGES / "icv-core-audit" / "tests")},
     )
 
 
