@@ -28,7 +28,7 @@ MAX_FORWARDED_HOPS = 32
 #: Longest textual IP (IPv6 with an embedded IPv4 is 45 characters) plus a port.
 _MAX_TOKEN = 64
 
-_REQUEST_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}\Z")
+_REQUEST_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}\Z")
 _PORT_V4 = re.compile(r"\A(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}\Z")
 _BRACKETED_V6 = re.compile(r"\A\[([0-9A-Fa-f:.]+)\](?::\d{1,5})?\Z")
 
@@ -153,7 +153,7 @@ def user_agent(meta: Mapping[str, Any]) -> str:
 
 def request_id(meta: Mapping[str, Any]) -> str:
     """The request id from ``ICV_CORE_AUDIT_REQUEST_ID_HEADER`` when it is a
-    well-formed token (letters, digits, ``._:-``, at most 128 characters),
+    well-formed token (letters, digits, ``._:-``, at most 64 characters),
     otherwise a new random one (32 hex digits)."""
     header = settings.AUDIT_REQUEST_ID_HEADER
     value = meta.get(header) if header else None
