@@ -685,6 +685,167 @@ def gha_matrix(session: nox.Session) -> None:
     print(json.dumps({"include": [{"python": py, "django": dj} for py, dj in MATRIX]}))
 
 
+# --- demo and browser tests (docs/demo) ------------------------------------
+
+DEMO = ROOT / "docs" / "demo"
+SCREENSHOTS = ROOT / "build" / "screenshots"
+
+
+def _demo_python(session: nox.Session, name: str, *extra: str) -> str:
+    """A venv made with the Python running nox: Django 5.2 and the four parts, editable.
+
+    Like ``test``, it needs nothing but one Python 3.11+ (the README's first
+    command is ``nox -s demo``).
+    """
+    env_dir = ROOT / ".nox" / f"{name}-current"
+    python = str(env_dir / "bin" / "python")
+    uv = shutil.which("uv")
+    if not Path(python).exists():
+        if uv:
+            session.run(uv, "venv", "--quiet", "--python", sys.executable, str(env_dir))
+        else:
+            session.run(sys.executable, "-m", "venv", str(env_dir))
+    deps = [
+        _django_spec(LTS_DJANGO),
+        *extra,
+        *[arg for part in PARTS for arg in ("-e", str(PACKAGES / part))],
+    ]
+    if uv:
+        session.run(uv, "pip", "install", "--quiet", "--python", python, *deps)
+    else:
+        session.run(python, "-m", "pip", "install", "--quiet", *deps)
+    return python
+
+
+def _demo_setup(session: nox.Session, python: str, env: dict[str, str]) -> None:
+    """migrate + demo_setup: what a user would type, in docs/demo."""
+    (DEMO / "var").mkdir(exist_ok=True)
+    with session.chdir(DEMO):
+        session.run(python, "manage.py", "migrate", "--no-input", "-v", "0", env=env)
+        session.run(python, "manage.py", "demo_setup", env=env)
+
+
+@nox.session(python=False)
+def demo(session: nox.Session) -> None:
+    """The example shop on http://127.0.0.1:8000/ (SQLite in docs/demo/var/).
+
+    ``nox -s demo -- --check`` sets up the same way, requests the main pages
+    with the test client and exits (for CI). ``-- --port 8001`` serves on
+    another port.
+    """
+    args = list(session.posargs)
+    check = "--check" in args
+    port = "8000"
+    if "--port" in args:
+        port = args[args.index("--port") + 1]
+    python = _demo_python(session, "demo")
+    env: dict[str, str] = {}
+    _demo_setup(session, python, env)
+    with session.chdir(DEMO):
+        if check:
+            session.run(
+                python, "manage.py", "check", "--fail-level", "WARNING", env=env
+            )
+            session.run(python, "manage.py", "icv_core_check", env=env)
+            session.run(python, "manage.py", "demo_check", env=env)
+            return
+        session.log("")
+        session.log(f"  Demo site:  http://127.0.0.1:{port}/")
+        session.log(
+            f"  Admin:      http://127.0.0.1:{port}/admin/   login demo / password demo"
+        )
+        session.log(f"  Filters:    http://127.0.0.1:{port}/filters/")
+        session.log("  Stop with Ctrl+C. Database: docs/demo/var/demo.sqlite3")
+        session.log("")
+        session.run(python, "manage.py", "runserver", f"127.0.0.1:{port}", env=env)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@nox.session(python=False)
+def browser(session: nox.Session) -> None:
+    """Headless Chromium (Debian's chromium + chromium-driver) through the demo's admin.
+
+    Serves the demo on a free port with a fresh database, runs
+    docs/demo/browser_tests with Selenium, and saves a screenshot of each step
+    under build/screenshots/. Fails on any 5xx answer or browser console error.
+    """
+    import socket
+    import time
+
+    for binary in ("/usr/bin/chromium", "/usr/bin/chromedriver"):
+        if not Path(binary).exists():
+            session.error(
+                f"{binary} is missing: apt-get install -y chromium chromium-driver"
+            )
+    python = _demo_python(session, "browser", "pytest>=8", "selenium>=4.20")
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    database = DEMO / "var" / "browser.sqlite3"
+    database.unlink(missing_ok=True)
+    env = {"DEMO_DATABASE": str(database)}
+    _demo_setup(session, python, env)
+
+    port = _free_port()
+    server_log = SCREENSHOTS / "server.log"
+    with server_log.open("w") as log:
+        server = subprocess.Popen(
+            [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=DEMO,
+            env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if server.poll() is not None:
+                session.error(f"the demo server exited:\n{server_log.read_text()}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    session.error("the demo server did not start within 30 s")
+                time.sleep(0.2)
+        session.run(
+            python,
+            "-m",
+            "pytest",
+            str(DEMO / "browser_tests"),
+            "-c",
+            str(DEMO / "browser_tests" / "pytest.ini"),
+            "--rootdir",
+            str(DEMO / "browser_tests"),
+            *session.posargs,
+            env={
+                "DEMO_BASE_URL": f"http://127.0.0.1:{port}",
+                "DEMO_SERVER_LOG": str(server_log),
+                "SCREENSHOTS": str(SCREENSHOTS),
+            },
+        )
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    errors = [
+        line
+        for line in server_log.read_text().splitlines()
+        if re.search(r'" 5\d\d \d', line)
+    ]
+    if errors:
+        session.error("the demo server answered 5xx:\n" + "\n".join(errors))
+    session.log(f"screenshots: {sorted(p.name for p in SCREENSHOTS.glob('*.png'))}")
+
+
 # Keep this block last: `python3 noxfile.py` runs nox once every session is defined.
 if __name__ == "__main__":
     nox.main()

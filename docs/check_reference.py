@@ -68,15 +68,24 @@ def _setup_django() -> None:
             apps.append("icv_core.audit")
         settings.configure(
             INSTALLED_APPS=apps,
-            DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-            TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}],
+            DATABASES={
+                "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+            },
+            TEMPLATES=[
+                {
+                    "BACKEND": "django.template.backends.django.DjangoTemplates",
+                    "APP_DIRS": True,
+                }
+            ],
             USE_TZ=True,
         )
     django.setup()
 
 
 def _source_files() -> list[Path]:
-    return sorted(p for src in SOURCES for p in src.rglob("*.py") if "migrations" not in p.parts)
+    return sorted(
+        p for src in SOURCES for p in src.rglob("*.py") if "migrations" not in p.parts
+    )
 
 
 # --- from the code ---------------------------------------------------------
@@ -89,8 +98,10 @@ def code_settings() -> set[str]:
     try:
         from icv_core.audit.conf import AUDIT_DEFAULTS
     except ImportError:
-        AUDIT_DEFAULTS = {}
-    names |= {f"ICV_CORE_{name}" for name in AUDIT_DEFAULTS}
+        audit_defaults: dict[str, object] = {}
+    else:
+        audit_defaults = AUDIT_DEFAULTS
+    names |= {f"ICV_CORE_{name}" for name in audit_defaults}
     for path in _source_files():
         names |= set(SETTING_RE.findall(path.read_text()))
     return names
@@ -174,7 +185,11 @@ def doc_settings() -> set[str]:
 
 
 def doc_check_ids() -> set[str]:
-    return set(re.findall(r"^\| `(icv_core(?:_audit)?\.[EWI]\d{3})`", _page("checks.md"), re.MULTILINE))
+    return set(
+        re.findall(
+            r"^\| `(icv_core(?:_audit)?\.[EWI]\d{3})`", _page("checks.md"), re.MULTILINE
+        )
+    )
 
 
 def doc_commands() -> dict[str, set[str]]:
@@ -182,10 +197,12 @@ def doc_commands() -> dict[str, set[str]]:
     text = _page("commands.md")
     sections = re.split(r"^## `([a-z_]+)`\s*$", text, flags=re.MULTILINE)
     commands: dict[str, set[str]] = {}
-    for name, body in zip(sections[1::2], sections[2::2]):
+    for name, body in zip(sections[1::2], sections[2::2], strict=True):
         options: set[str] = set()
         for cell in re.findall(r"^\| ([^|]+)\|", body, re.MULTILINE):
-            options |= set(re.findall(r"`(-{1,2}[a-z][a-z0-9-]*|[a-z_]+)(?:[ =][^`]*)?`", cell))
+            options |= set(
+                re.findall(r"`(-{1,2}[a-z][a-z0-9-]*|[a-z_]+)(?:[ =][^`]*)?`", cell)
+            )
         commands[name] = options
     return commands
 
@@ -202,8 +219,14 @@ def doc_filters() -> set[str]:
 
 
 def _compare(kind: str, in_code: set[str], in_docs: set[str]) -> list[str]:
-    problems = [f"{kind}: {name} is in the code but not in the reference" for name in sorted(in_code - in_docs)]
-    problems += [f"{kind}: {name} is documented but not in the code" for name in sorted(in_docs - in_code)]
+    problems = [
+        f"{kind}: {name} is in the code but not in the reference"
+        for name in sorted(in_code - in_docs)
+    ]
+    problems += [
+        f"{kind}: {name} is documented but not in the code"
+        for name in sorted(in_docs - in_code)
+    ]
     return problems
 
 
