@@ -103,7 +103,7 @@ class Manifest:
     @classmethod
     def from_json(cls, raw: bytes) -> Manifest:
         data = json.loads(raw.decode("utf-8"))
-        known = {f for f in cls.__dataclass_fields__}
+        known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
