@@ -40,6 +40,20 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+#: Expected types of the core settings, checked by ``icv_core.E003``:
+#: name -> (types, description). UUID_VERSION and SOFT_DELETE_FIELD have
+#: their own checks (E001, E002).
+SETTING_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "ALLOW_HARD_DELETE": ((bool,), "True or False"),
+    "TRACK_CREATED_BY": ((bool,), "True or False"),
+    "DEFAULT_ORDERING": (
+        (str, list, tuple, type(None)),
+        "a field name, a list of field names or None",
+    ),
+    "AUDIT_ENABLED": ((bool,), "True or False"),
+}
+
+
 class IcvSettings:
     """Read ``ICV_CORE_<NAME>`` from Django settings at use, with defaults."""
 
