@@ -47,7 +47,7 @@ def filters(request: HttpRequest) -> HttpResponse:
         "currencies": CURRENCIES,
         "languages": LANGUAGES,
         "moments": moments,
-        "bad_values": [None, "", "abc", "12.5"],
+        "bad_values": [None, "", "abc", "NaN", True],
     }
     return render(request, "shop/filters.html", context)
 
