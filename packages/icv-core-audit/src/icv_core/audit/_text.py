@@ -8,7 +8,9 @@ import re
 #: ESC, NUL, ...), DEL, the Unicode line/paragraph separators, the bidi
 #: embedding/override/isolate controls, and lone surrogates (which no database
 #: driver can encode).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 _SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 #: Marks a value cut at its bound; counted inside the bound.

@@ -1,0 +1,88 @@
+"""``AuditMixin``: audit every create, update and delete of a model.
+
+::
+
+    class Contract(AuditMixin, BaseModel):
+        title = models.CharField(max_length=255)
+        value = models.DecimalField(max_digits=10, decimal_places=2)
+
+While ``ICV_CORE_AUDIT_ENABLED`` is on (and the model is not in
+``ICV_CORE_AUDIT_EXCLUDE_MODELS``), each ``save()`` writes a DATA/CREATE or
+DATA/UPDATE entry, each successful delete (also ``hard_delete()``) a
+DATA/DELETE entry, and soft-delete models get SOFT_DELETE/RESTORE entries
+(querysets included, one bulk INSERT per operation). UPDATE metadata is
+``{"changed_fields": {name: {"old": ..., "new": ...}}}`` with only the fields
+that changed (``ICV_CORE_AUDIT_TRACK_FIELD_CHANGES``), as JSON-native values;
+sensitive fields are masked completely. The change and its entry are written
+in one transaction on the same database. See :mod:`icv_core.audit._tracking`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models, router, transaction
+
+from icv_core.audit import _tracking
+
+__all__ = ["AuditMixin"]
+
+
+class AuditMixin(models.Model):
+    """Abstract mixin that writes an audit entry for each change of the model.
+
+    Put it before the base model: ``class Contract(AuditMixin, BaseModel)``.
+    """
+
+    class Meta:
+        abstract = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Per-class receivers, so models without the mixin keep Django's fast
+        # delete and their bulk soft delete stays one UPDATE.
+        _tracking.connect_model(cls, "mixin")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        model = type(self)
+        if not _tracking.is_tracked(model):
+            super().save(*args, **kwargs)
+            return
+        using = kwargs.get("using") or (args[2] if len(args) >= 3 else None)
+        using = using or router.db_for_write(model, instance=self)
+        # The change and its entry (written by the post_save receiver) commit
+        # or roll back together. savepoint=False: inside an outer transaction
+        # this costs no statement; a failure propagates and marks it for
+        # rollback, so it cannot be ignored.
+        with transaction.atomic(using=using, savepoint=False):
+            super().save(*args, **kwargs)
+        from icv_core.models import BaseModel, set_loaded_values
+
+        if not isinstance(self, BaseModel):
+            from icv_core.models import loaded_values
+
+            update_fields = kwargs.get("update_fields") or (
+                args[3] if len(args) >= 4 else None
+            )
+            snapshot = loaded_values(self)
+            data = self.__dict__
+            for field in model._meta.concrete_fields:
+                if field.attname in data and (
+                    update_fields is None
+                    or field.name in update_fields
+                    or field.attname in update_fields
+                ):
+                    snapshot[field.attname] = data[field.attname]
+            set_loaded_values(self, snapshot)
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
+        instance = super().from_db(db, field_names, values)
+        if "_icv_loaded_values" not in instance.__dict__:
+            # Plain models.Model subclasses: keep a snapshot like BaseModel does.
+            from icv_core.models import set_loaded_values
+
+            set_loaded_values(instance, dict(zip(field_names, values, strict=True)))
+        return instance
