@@ -16,6 +16,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # nox -s migrations checks both UUID versions produce no migration.
 ICV_CORE_UUID_VERSION = int(os.environ.get("ICV_TEST_UUID_VERSION", "4"))
 
+AUTH_USER_MODEL = "consumer_app.Member"
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -32,6 +34,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "icv_core.middleware.CurrentUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 

@@ -26,16 +26,10 @@ _DEFAULT_FLAG_FIELD = "is_active"
 
 def _flag_field(model: type[models.Model]) -> str:
     """The boolean "active" field of a soft-deletable model."""
-    try:
-        from icv_core.conf import settings as icv_settings
-
-        name = getattr(icv_settings, "SOFT_DELETE_FIELD", _DEFAULT_FLAG_FIELD)
-    except Exception:  # pragma: no cover - only if the models part is broken
-        name = _DEFAULT_FLAG_FIELD
-    names = {f.attname for f in model._meta.concrete_fields}
-    if isinstance(name, str) and name in names:
-        return name
-    return _DEFAULT_FLAG_FIELD
+    # SoftDeleteModel names it in ``soft_delete_field``
+    # (ICV_CORE_SOFT_DELETE_FIELD, fixed when the class is defined).
+    name = getattr(model, "soft_delete_field", None)
+    return name if isinstance(name, str) else _DEFAULT_FLAG_FIELD
 
 
 def _reread(instance: models.Model, verb: str) -> models.Model:
@@ -61,7 +55,9 @@ def _reread(instance: models.Model, verb: str) -> models.Model:
 
 
 def _state(obj: models.Model, flag: str) -> str:
-    return f"{flag}={getattr(obj, flag, '<missing>')!r}, deleted_at={getattr(obj, 'deleted_at', '<missing>')!r}"
+    active = getattr(obj, flag, "<missing>")
+    deleted_at = getattr(obj, "deleted_at", "<missing>")
+    return f"{flag}={active!r}, deleted_at={deleted_at!r}"
 
 
 def assert_soft_deleted(instance: models.Model) -> models.Model:
