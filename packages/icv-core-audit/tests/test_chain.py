@@ -1,4 +1,4 @@
-"""The hash chain: sealing, verification, tampering cases, archive boundary, commands."""
+"""The hash chain: sealing, verification, tampering, archive boundary, commands."""
 
 from __future__ import annotations
 
