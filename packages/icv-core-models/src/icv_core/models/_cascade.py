@@ -265,10 +265,12 @@ def soft_delete_queryset(queryset: SoftDeleteQuerySet, *, cascade: bool) -> int:
     protected = (
         cascade_has_protection(model) if cascade else bool(protecting_relations(model))
     )
+    if protected and not cascade:
+        # Checked before writing: nothing to roll back.
+        check_protected(model, using, {"pk__in": roots.values("pk")})
+    # A cascade that may hit PROTECT runs in a savepoint, so ProtectedError
+    # leaves a surrounding transaction usable.
     with transaction.atomic(using=using, savepoint=protected and cascade):
-        if protected and not cascade:
-            # Checked before writing: nothing to roll back.
-            check_protected(model, using, {"pk__in": roots.values("pk")})
         count = roots.update(
             **{flag: False, "deleted_at": stamp, **set_based_extra_values(model, stamp)}
         )
@@ -279,15 +281,15 @@ def soft_delete_queryset(queryset: SoftDeleteQuerySet, *, cascade: bool) -> int:
                 _check_cascade_protection(
                     {model._meta.concrete_model, *touched}, stamp, using
                 )
-        for target in _signal_targets(model, touched):
-            base = target._base_manager.using(using)
-            _send_bulk(
-                post_bulk_soft_delete,
-                target,
-                using,
-                base.filter(**{flag_field_of(target): False, "deleted_at": stamp}),
-                deleted_at=stamp,
-            )
+    for target in _signal_targets(model, touched):
+        base = target._base_manager.using(using)
+        _send_bulk(
+            post_bulk_soft_delete,
+            target,
+            using,
+            base.filter(**{flag_field_of(target): False, "deleted_at": stamp}),
+            deleted_at=stamp,
+        )
     return count
 
 
@@ -301,29 +303,28 @@ def restore_queryset(queryset: SoftDeleteQuerySet, *, cascade: bool) -> int:
         # means the deleted rows matching the filters.
         queryset = queryset.with_deleted()
     roots = queryset.filter(**{flag: False})
-    with transaction.atomic(using=using, savepoint=False):
-        if not cascade:
-            count = roots.update(
-                **{flag: True, "deleted_at": None},
-                **set_based_extra_values(model, restored_at),
-            )
-            touched: set[type[models.Model]] = set()
-        else:
+    touched: set[type[models.Model]] = set()
+    if not cascade:
+        count = roots.update(
+            **{flag: True, "deleted_at": None},
+            **set_based_extra_values(model, restored_at),
+        )
+    else:
+        with transaction.atomic(using=using, savepoint=False):
             count = roots.update(
                 **{flag: True}, **set_based_extra_values(model, restored_at)
             )
-            touched = (
-                cascade_restore(model, restored_at, using, stamp=None)
-                if count
-                else set()
-            )
-            finish_restore({model._meta.concrete_model, *touched}, restored_at, using)
-        for target in _signal_targets(model, touched):
-            base = target._base_manager.using(using)
-            _send_bulk(
-                post_bulk_restore,
-                target,
-                using,
-                base.filter(**{flag_field_of(target): True, "updated_at": restored_at}),
-            )
+            if count:
+                touched = cascade_restore(model, restored_at, using, stamp=None)
+                finish_restore(
+                    {model._meta.concrete_model, *touched}, restored_at, using
+                )
+    for target in _signal_targets(model, touched):
+        base = target._base_manager.using(using)
+        _send_bulk(
+            post_bulk_restore,
+            target,
+            using,
+            base.filter(**{flag_field_of(target): True, "updated_at": restored_at}),
+        )
     return count

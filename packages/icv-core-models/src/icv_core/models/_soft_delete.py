@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from icv_core.managers import SoftDeleteManager
-from icv_core.models._base import BaseModel
+from icv_core.models._base import BaseModel, _update_loaded_values
 from icv_core.signals import (
     post_restore,
     post_soft_delete,
@@ -135,14 +135,19 @@ class SoftDeleteModel(BaseModel):
         )
         if protected and not cascade:
             _cascade.check_protected(model, using, {"pk": self.pk})
+        pre_soft_delete.send(sender=model, instance=self, using=using)
         previous = (getattr(self, flag), self.deleted_at)
-        with transaction.atomic(using=using, savepoint=protected and cascade):
-            pre_soft_delete.send(sender=model, instance=self, using=using)
-            setattr(self, flag, False)
-            self.deleted_at = timezone.now()
-            try:
+        setattr(self, flag, False)
+        self.deleted_at = timezone.now()
+        touched: set[type[models.Model]] = set()
+        try:
+            if not cascade:
                 self.save(using=using, update_fields=[flag, "deleted_at"])
-                if cascade:
+            else:
+                # A cascade that may hit PROTECT runs in a savepoint, so
+                # ProtectedError leaves a surrounding transaction usable.
+                with transaction.atomic(using=using, savepoint=protected):
+                    self.save(using=using, update_fields=[flag, "deleted_at"])
                     touched = _cascade.cascade_soft_delete(
                         model, self.deleted_at, using
                     )
@@ -152,23 +157,26 @@ class SoftDeleteModel(BaseModel):
                             self.deleted_at,
                             using,
                         )
-                    for target in sorted(touched, key=lambda m: m._meta.label):
-                        _cascade._send_bulk(
-                            _cascade.post_bulk_soft_delete,
-                            target,
-                            using,
-                            target._base_manager.using(using).filter(
-                                **{target.soft_delete_field: False},
-                                deleted_at=self.deleted_at,
-                            ),
-                            exclude_pk=self.pk if target is model else None,
-                            deleted_at=self.deleted_at,
-                        )
-            except BaseException:
-                setattr(self, flag, previous[0])
-                self.deleted_at = previous[1]
-                raise
-            post_soft_delete.send(sender=model, instance=self, using=using)
+        except BaseException:
+            setattr(self, flag, previous[0])
+            self.deleted_at = previous[1]
+            if cascade:
+                # The savepoint rolled back; the snapshot must say so too.
+                _update_loaded_values(self, [flag, "deleted_at"])
+            raise
+        for target in sorted(touched, key=lambda m: m._meta.label):
+            _cascade._send_bulk(
+                _cascade.post_bulk_soft_delete,
+                target,
+                using,
+                target._base_manager.using(using).filter(
+                    **{target.soft_delete_field: False},
+                    deleted_at=self.deleted_at,
+                ),
+                exclude_pk=self.pk if target is model else None,
+                deleted_at=self.deleted_at,
+            )
+        post_soft_delete.send(sender=model, instance=self, using=using)
         return True
 
     soft_delete.alters_data = True  # type: ignore[attr-defined]
@@ -192,32 +200,35 @@ class SoftDeleteModel(BaseModel):
         using = self._write_db(using)
         model = type(self)
         stamp = self.deleted_at
-        with transaction.atomic(using=using, savepoint=False):
-            pre_restore.send(sender=model, instance=self, using=using)
-            setattr(self, flag, True)
-            self.deleted_at = None
-            try:
+        pre_restore.send(sender=model, instance=self, using=using)
+        setattr(self, flag, True)
+        self.deleted_at = None
+        touched: set[type[models.Model]] = set()
+        try:
+            if not (cascade and stamp is not None):
                 self.save(using=using, update_fields=[flag, "deleted_at"])
-            except BaseException:
-                setattr(self, flag, False)
-                self.deleted_at = stamp
-                raise
-            if cascade and stamp is not None:
-                touched = _cascade.cascade_restore(
-                    model, self.updated_at, using, stamp=stamp
-                )
-                for target in sorted(touched, key=lambda m: m._meta.label):
-                    _cascade._send_bulk(
-                        _cascade.post_bulk_restore,
-                        target,
-                        using,
-                        target._base_manager.using(using).filter(
-                            **{target.soft_delete_field: True},
-                            updated_at=self.updated_at,
-                        ),
-                        exclude_pk=self.pk if target is model else None,
+            else:
+                with transaction.atomic(using=using, savepoint=False):
+                    self.save(using=using, update_fields=[flag, "deleted_at"])
+                    touched = _cascade.cascade_restore(
+                        model, self.updated_at, using, stamp=stamp
                     )
-            post_restore.send(sender=model, instance=self, using=using)
+        except BaseException:
+            setattr(self, flag, False)
+            self.deleted_at = stamp
+            raise
+        for target in sorted(touched, key=lambda m: m._meta.label):
+            _cascade._send_bulk(
+                _cascade.post_bulk_restore,
+                target,
+                using,
+                target._base_manager.using(using).filter(
+                    **{target.soft_delete_field: True},
+                    updated_at=self.updated_at,
+                ),
+                exclude_pk=self.pk if target is model else None,
+            )
+        post_restore.send(sender=model, instance=self, using=using)
         return True
 
     restore.alters_data = True  # type: ignore[attr-defined]
