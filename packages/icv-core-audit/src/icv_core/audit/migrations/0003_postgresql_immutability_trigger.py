@@ -52,12 +52,18 @@ BEGIN
         RETURN NEW;
     END IF;
     -- (b) sealing: chain fields go from NULL to values, nothing else changes
-    IF TG_ARGV[1] = 'chain'
-       AND OLD.sequence IS NULL AND OLD.prev_hash IS NULL AND OLD.entry_hash IS NULL
-       AND NEW.sequence IS NOT NULL AND NEW.prev_hash IS NOT NULL AND NEW.entry_hash IS NOT NULL
-       AND (new_row - 'sequence' - 'prev_hash' - 'entry_hash')
-           = (old_row - 'sequence' - 'prev_hash' - 'entry_hash') THEN
-        RETURN NEW;
+    -- (nested IF: PL/pgSQL does not promise short-circuit evaluation)
+    IF TG_ARGV[1] = 'chain' THEN
+        IF (old_row ->> 'sequence') IS NULL
+           AND (old_row ->> 'prev_hash') IS NULL
+           AND (old_row ->> 'entry_hash') IS NULL
+           AND (new_row ->> 'sequence') IS NOT NULL
+           AND (new_row ->> 'prev_hash') IS NOT NULL
+           AND (new_row ->> 'entry_hash') IS NOT NULL
+           AND (new_row - 'sequence' - 'prev_hash' - 'entry_hash')
+               = (old_row - 'sequence' - 'prev_hash' - 'entry_hash') THEN
+            RETURN NEW;
+        END IF;
     END IF;
     RAISE EXCEPTION 'icv_core: rows of % are append-only; UPDATE refused', TG_TABLE_NAME
         USING ERRCODE = 'integrity_constraint_violation';
