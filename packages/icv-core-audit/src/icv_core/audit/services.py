@@ -121,15 +121,21 @@ def content_type_for(
     return manager.get_for_model(model)
 
 
+def _check_target(target: Any, name: str = "target") -> None:
+    if target is None:
+        return
+    if not isinstance(target, Model):
+        raise TypeError(
+            f"{name} must be a model instance, not {type(target).__name__}."
+        )
+    if target.pk is None:
+        raise ValueError(f"{name} must be saved (it has no primary key).")
+
+
 def _target_fields(target: Any, using: str | None) -> dict[str, Any]:
     if target is None:
         return {"target_content_type": None, "target_object_id": None}
-    if not isinstance(target, Model):
-        raise TypeError(
-            f"target must be a model instance, not {type(target).__name__}."
-        )
-    if target.pk is None:
-        raise ValueError("target must be saved (it has no primary key).")
+    _check_target(target)
     return {
         "target_content_type": content_type_for(target, using),
         "target_object_id": str(target.pk),
@@ -329,6 +335,7 @@ def log_event(
         return None
     from icv_core.audit.models import AuditEntry
 
+    _check_target(target)
     native = _serialize.metadata(metadata)
     using = router.db_for_write(AuditEntry, instance=target) or "default"
     target_values = _target_fields(target, using)
@@ -381,6 +388,7 @@ def raise_alert(
     if not title:
         raise ValueError("title is required.")
     title = safe_text(title, SystemAlert._meta.get_field("title").max_length)
+    _check_target(related_object, "related_object")
     native = _serialize.metadata(metadata)
     using = using or router.db_for_write(SystemAlert) or "default"
     related = _target_fields(related_object, using)

@@ -1,0 +1,56 @@
+"""Fixtures and helpers shared by the capture tests (import the fixtures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+
+MIDDLEWARE = "icv_core.audit.middleware.AuditRequestMiddleware"
+
+
+@pytest.fixture
+def audit_on(settings: Any) -> None:
+    settings.ICV_CORE_AUDIT_ENABLED = True
+
+
+@pytest.fixture
+def audit_middleware(settings: Any) -> None:
+    middleware = list(settings.MIDDLEWARE)
+    index = middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+    middleware.insert(index + 1, MIDDLEWARE)
+    settings.MIDDLEWARE = middleware
+
+
+@pytest.fixture
+def alice(db: None) -> Any:
+    return get_user_model().objects.create_user(
+        "alice", "alice@example.com", "alice-password"
+    )
+
+
+@pytest.fixture
+def bob(db: None) -> Any:
+    return get_user_model().objects.create_user("bob", "bob@example.com", "bob-pw")
+
+
+@pytest.fixture
+def warm_content_types(db: None) -> None:
+    """Fill the ContentType cache, as any running process has (no SELECT later)."""
+    from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
+
+    for model in apps.get_app_config("audit_testapp").get_models():
+        ContentType.objects.get_for_model(model)
+
+
+def entries(**filters: Any) -> list[Any]:
+    from icv_core.audit.models import AuditEntry
+
+    return list(AuditEntry.objects.filter(**filters).order_by("created_at", "pk"))
+
+
+def kinds(sql_list: list[str]) -> list[str]:
+    """The statement kind of each captured query (INSERT/UPDATE/SELECT/...)."""
+    return [sql.split(None, 1)[0].upper() for sql in sql_list]
