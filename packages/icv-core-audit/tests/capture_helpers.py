@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
+__all__ = ["alice", "audit_middleware", "audit_on", "bob", "warm_content_types"]
+
 MIDDLEWARE = "icv_core.audit.middleware.AuditRequestMiddleware"
 
 

@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 import pytest
-from capture_helpers import alice, audit_middleware, audit_on, bob, entries  # noqa: F401
+from capture_helpers import *  # noqa: F403
+from capture_helpers import entries
 from django.core.exceptions import ImproperlyConfigured
 from django.test import AsyncClient, RequestFactory
 

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from audit_testapp.models import Contract, Ticket
-from capture_helpers import alice, audit_on, bob, entries  # noqa: F401
+from capture_helpers import *  # noqa: F403
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.test import RequestFactory

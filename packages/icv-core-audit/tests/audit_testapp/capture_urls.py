@@ -1,4 +1,4 @@
-"""URLconf of the capture tests (``@pytest.mark.urls("audit_testapp.capture_urls")``)."""
+"""URLconf of the capture tests (``pytest.mark.urls``)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,406 @@
+"""AuditMixin and ICV_CORE_AUDIT_AUTO_MODEL_TRACKING."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from unittest import mock
+
+import pytest
+from audit_testapp.models import Attachment, Contract, Customer, Document, Ticket
+from capture_helpers import *  # noqa: F403
+from capture_helpers import entries, kinds
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
+
+from icv_core.audit import _tracking
+from icv_core.audit.models import AuditEntry
+from icv_core.audit.signals import audit_entry_created
+
+pytestmark = pytest.mark.django_db
+
+
+def actions(obj) -> list[str]:
+    return [e.action for e in entries(target_object_id=str(obj.pk))]
+
+
+# ---------------------------------------------------------------------------
+# CREATE / UPDATE / DELETE
+# ---------------------------------------------------------------------------
+
+
+def test_create_is_logged_as_create_for_uuid_pk(audit_on, alice):
+    from icv_core.middleware import acting_as
+
+    with acting_as(alice):
+        contract = Contract.objects.create(
+            title="Lease", value=decimal.Decimal("10.50")
+        )
+    (entry,) = entries()
+    assert (entry.event_type, entry.action) == ("DATA", "CREATE")
+    assert (entry.user_id, entry.username) == (alice.pk, "alice")
+    assert entry.target == contract
+    assert entry.metadata == {"fields": {"title": "Lease", "value": "10.50"}}
+    assert entry.description == f"audit_testapp.Contract {contract.pk}: create"
+
+
+def test_create_with_int_pk(audit_on):
+    ticket = Ticket.objects.create(subject="s")
+    assert actions(ticket) == ["CREATE"]
+
+
+def test_update_records_only_really_changed_fields(audit_on):
+    contract = Contract.objects.create(title="Lease", value=decimal.Decimal("10.50"))
+    contract.title = "Lease v2"
+    contract.value = decimal.Decimal("10.5")  # same number: not a change
+    contract.save()
+    update = entries(action="UPDATE")[0]
+    assert update.metadata == {
+        "changed_fields": {"title": {"old": "Lease", "new": "Lease v2"}}
+    }
+
+
+def test_update_after_loading_from_the_db_uses_the_loaded_snapshot(audit_on):
+    contract = Contract.objects.create(title="a", value="1.00")
+    loaded = Contract.objects.get(pk=contract.pk)
+    loaded.title = "b"
+    loaded.save()
+    loaded.title = "c"
+    loaded.save()
+    diffs = [e.metadata["changed_fields"] for e in entries(action="UPDATE")]
+    assert diffs == [
+        {"title": {"old": "a", "new": "b"}},
+        {"title": {"old": "b", "new": "c"}},
+    ]
+
+
+def test_save_without_changes_logs_an_empty_diff(audit_on):
+    contract = Contract.objects.create(title="a", value="1.00")
+    contract.save()
+    assert entries(action="UPDATE")[0].metadata == {"changed_fields": {}}
+
+
+def test_update_fields_limit_the_diff(audit_on):
+    contract = Contract.objects.create(title="a", value="1.00")
+    contract.title = "b"
+    contract.value = decimal.Decimal("2.00")
+    contract.save(update_fields=["title"])
+    assert entries(action="UPDATE")[0].metadata == {
+        "changed_fields": {"title": {"old": "a", "new": "b"}}
+    }
+    # value was not saved: it is still a pending change on the next save.
+    contract.save()
+    assert entries(action="UPDATE")[1].metadata == {
+        "changed_fields": {"value": {"old": "1.00", "new": "2.00"}}
+    }
+
+
+def test_values_are_json_native_and_lossless(audit_on, alice):
+    customer = Customer.objects.create(name="ACME")
+    ref = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    doc = Document.objects.create(
+        title="d",
+        customer=customer,
+        owner=alice,
+        signed_on=datetime.date(2026, 1, 2),
+        amount=decimal.Decimal("1.2300"),
+        reference=ref,
+        notes={"k": [1, 2]},
+    )
+    create = entries(action="CREATE")[-1]
+    assert create.metadata["fields"] == {
+        "title": "d",
+        "customer": str(customer.pk),
+        "owner": alice.pk,
+        "signed_on": "2026-01-02",
+        "amount": "1.2300",
+        "reference": "12345678-1234-5678-1234-567812345678",
+        "api_token": "[masked]",
+        "pin_code": "",
+        "notes": {"k": [1, 2]},
+        "is_active": True,
+        "deleted_at": None,
+    }
+    doc = Document.objects.get(pk=doc.pk)
+    doc.customer = None
+    doc.owner = None
+    doc.signed_on = None
+    doc.amount = decimal.Decimal("0.0001")
+    doc.reference = None
+    doc.save()
+    assert entries(action="UPDATE")[-1].metadata["changed_fields"] == {
+        "customer": {"old": str(customer.pk), "new": None},
+        "owner": {"old": alice.pk, "new": None},
+        "signed_on": {"old": "2026-01-02", "new": None},
+        "amount": {"old": "1.2300", "new": "0.0001"},
+        "reference": {"old": "12345678-1234-5678-1234-567812345678", "new": None},
+    }
+
+
+def test_sensitive_fields_are_masked_completely(audit_on, settings):
+    settings.ICV_CORE_AUDIT_SENSITIVE_FIELDS = ["pin_code"]
+    doc = Document.objects.create(title="d", api_token="tok-SECRET-1", pin_code="1234")
+    doc.api_token = "tok-SECRET-2"
+    doc.pin_code = "9999"
+    doc.save()
+    ticket = Ticket.objects.create(subject="s", password="hunter2")
+    ticket.password = "hunter3"
+    ticket.save()
+    assert entries(action="UPDATE")[0].metadata["changed_fields"] == {
+        "api_token": {"old": "[masked]", "new": "[masked]"},
+        "pin_code": {"old": "[masked]", "new": "[masked]"},
+    }
+    assert entries(action="UPDATE")[1].metadata["changed_fields"] == {
+        "password": {"old": "[masked]", "new": "[masked]"}
+    }
+    everything = str(list(AuditEntry.objects.values_list("metadata", "description")))
+    for canary in ("SECRET", "1234", "9999", "hunter"):
+        assert canary not in everything
+
+
+def test_track_field_changes_off_keeps_entries_without_values(audit_on, settings):
+    settings.ICV_CORE_AUDIT_TRACK_FIELD_CHANGES = False
+    contract = Contract.objects.create(title="a", value="1.00")
+    contract.title = "b"
+    contract.save()
+    assert [(e.action, e.metadata) for e in entries()] == [
+        ("CREATE", {}),
+        ("UPDATE", {}),
+    ]
+
+
+def test_delete_is_logged_after_the_row_is_gone(audit_on):
+    contract = Contract.objects.create(title="a", value="1.00")
+    pk = contract.pk
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        if instance.action == "DELETE":
+            seen.append(Contract.objects.filter(pk=pk).exists())
+
+    audit_entry_created.connect(receiver, dispatch_uid="test-delete-order")
+    try:
+        contract.delete()
+    finally:
+        audit_entry_created.disconnect(dispatch_uid="test-delete-order")
+    assert seen == [False]
+    delete = entries(action="DELETE")[0]
+    assert delete.target_object_id == str(pk)
+    assert delete.metadata == {"fields": {"title": "a", "value": "1.00"}}
+
+
+def test_failed_delete_writes_no_entry(audit_on):
+    doc = Document.objects.create(title="d")
+    with pytest.raises(ProtectedError):
+        doc.delete()  # soft-delete models refuse a hard delete by default
+    assert actions(doc) == ["CREATE"]
+
+
+def test_hard_delete_is_logged(audit_on):
+    doc = Document.objects.create(title="d")
+    pk = doc.pk
+    doc.hard_delete()
+    assert [e.action for e in entries(target_object_id=str(pk))] == ["CREATE", "DELETE"]
+
+
+def test_soft_delete_and_restore_instance(audit_on, alice):
+    from icv_core.middleware import acting_as
+
+    doc = Document.objects.create(title="d")
+    with acting_as(alice):
+        doc.soft_delete()
+        deleted_at = doc.deleted_at
+        doc.restore()
+    assert actions(doc) == ["CREATE", "SOFT_DELETE", "RESTORE"]
+    soft, restore = entries(action="SOFT_DELETE")[0], entries(action="RESTORE")[0]
+    assert soft.user_id == restore.user_id == alice.pk
+    assert soft.metadata == {"deleted_at": deleted_at.isoformat()}
+    assert restore.metadata == {}
+    # A later ordinary save is an UPDATE again.
+    doc.title = "e"
+    doc.save()
+    assert actions(doc)[-1] == "UPDATE"
+
+
+def test_queryset_soft_delete_and_restore_use_one_bulk_insert(
+    audit_on, warm_content_types, django_assert_num_queries
+):
+    docs = [Document.objects.create(title=f"d{i}") for i in range(5)]
+    received = []
+
+    def receiver(sender, instance, **kwargs):
+        received.append((instance.action, kwargs.get("bulk")))
+
+    audit_entry_created.connect(receiver, dispatch_uid="test-bulk")
+    try:
+        with django_assert_num_queries(3) as captured:  # UPDATE, SELECT pks, INSERT
+            Document.objects.all().soft_delete()
+    finally:
+        audit_entry_created.disconnect(dispatch_uid="test-bulk")
+    statements = kinds([q["sql"] for q in captured.captured_queries])
+    assert statements.count("INSERT") == 1
+    soft = entries(action="SOFT_DELETE")
+    assert sorted(e.target_object_id for e in soft) == sorted(str(d.pk) for d in docs)
+    assert all(e.metadata["bulk"] is True and e.metadata["deleted_at"] for e in soft)
+    assert received == [("SOFT_DELETE", True)] * 5
+    Document.all_objects.all().restore()
+    assert len(entries(action="RESTORE")) == 5
+
+
+def test_cascaded_soft_delete_is_logged_for_children(audit_on):
+    doc = Document.objects.create(title="d")
+    a1 = Attachment.objects.create(document=doc, name="a1")
+    a2 = Attachment.objects.create(document=doc, name="a2")
+    doc.soft_delete(cascade=True)
+    assert actions(doc) == ["CREATE", "SOFT_DELETE"]
+    assert actions(a1) == ["CREATE", "SOFT_DELETE"]
+    assert actions(a2) == ["CREATE", "SOFT_DELETE"]
+
+
+# ---------------------------------------------------------------------------
+# Cost: exactly one INSERT, no SELECT
+# ---------------------------------------------------------------------------
+
+
+def test_create_costs_exactly_one_insert(
+    audit_on, warm_content_types, django_assert_num_queries
+):
+    with django_assert_num_queries(2) as captured:
+        Contract.objects.create(title="a", value="1.00")
+    assert kinds([q["sql"] for q in captured.captured_queries]) == ["INSERT", "INSERT"]
+    assert "icv_core_auditentry" in captured.captured_queries[1]["sql"]
+
+
+def test_update_costs_exactly_one_insert_and_no_select(
+    audit_on, warm_content_types, django_assert_num_queries
+):
+    contract = Contract.objects.create(title="a", value="1.00")
+    contract = Contract.objects.get(pk=contract.pk)
+    contract.title = "b"
+    with django_assert_num_queries(2) as captured:
+        contract.save()
+    assert kinds([q["sql"] for q in captured.captured_queries]) == ["UPDATE", "INSERT"]
+
+
+def test_update_with_fk_costs_no_select(
+    audit_on, warm_content_types, alice, django_assert_num_queries
+):
+    customer = Customer.objects.create(name="c")
+    doc = Document.objects.create(title="d", customer=customer, owner=alice)
+    doc = Document.objects.get(pk=doc.pk)  # related objects not loaded
+    doc.title = "e"
+    with django_assert_num_queries(2) as captured:
+        doc.save()
+    assert kinds([q["sql"] for q in captured.captured_queries]) == ["UPDATE", "INSERT"]
+
+
+def test_delete_costs_exactly_one_insert(
+    audit_on, warm_content_types, django_assert_num_queries
+):
+    contract = Contract.objects.create(title="a", value="1.00")
+    with django_assert_num_queries(2) as captured:
+        contract.delete()
+    assert kinds([q["sql"] for q in captured.captured_queries]) == ["DELETE", "INSERT"]
+
+
+def test_disabled_costs_nothing_and_takes_no_snapshot(
+    settings, warm_content_types, django_assert_num_queries
+):
+    settings.ICV_CORE_AUDIT_ENABLED = False
+    with (
+        mock.patch.object(_tracking, "current_values") as values,
+        mock.patch.object(_tracking, "changed_fields") as diff,
+        mock.patch("icv_core.models.loaded_values") as loaded,
+    ):
+        with django_assert_num_queries(1):
+            contract = Contract.objects.create(title="a", value="1.00")
+        contract.title = "b"
+        with django_assert_num_queries(1):
+            contract.save()
+        with django_assert_num_queries(1):
+            contract.delete()
+    assert (values.call_count, diff.call_count, loaded.call_count) == (0, 0, 0)
+    assert AuditEntry.objects.count() == 0
+
+
+# ---------------------------------------------------------------------------
+# Settings
+# ---------------------------------------------------------------------------
+
+
+def test_exclude_models(audit_on, settings):
+    settings.ICV_CORE_AUDIT_EXCLUDE_MODELS = ["audit_testapp.Contract"]
+    contract = Contract.objects.create(title="a", value="1.00")
+    Ticket.objects.create(subject="t")
+    assert actions(contract) == []
+    assert [e.action for e in entries()] == ["CREATE"]
+
+
+def test_auto_model_tracking_covers_base_models_without_the_mixin(audit_on, settings):
+    customer = Customer.objects.create(name="before")
+    assert actions(customer) == []
+    settings.ICV_CORE_AUDIT_AUTO_MODEL_TRACKING = True
+    customer = Customer.objects.get(pk=customer.pk)
+    customer.name = "after"
+    customer.save()
+    other = Customer.objects.create(name="new")
+    pk = other.pk
+    other.delete()
+    assert actions(customer) == ["UPDATE"]
+    assert entries(action="UPDATE")[0].metadata == {
+        "changed_fields": {"name": {"old": "before", "new": "after"}}
+    }
+    assert [e.action for e in entries(target_object_id=str(pk))] == ["CREATE", "DELETE"]
+    settings.ICV_CORE_AUDIT_EXCLUDE_MODELS = ["audit_testapp.customer"]
+    Customer.objects.create(name="excluded")
+    assert AuditEntry.objects.count() == 3
+
+
+def test_auto_tracking_receivers_exist_only_while_it_is_on(audit_on, settings):
+    from django.db.models.signals import post_delete, post_save
+
+    from icv_core.signals import post_bulk_soft_delete
+
+    assert not post_save.has_listeners(Customer)
+    assert not post_delete.has_listeners(Customer)
+    settings.ICV_CORE_AUDIT_AUTO_MODEL_TRACKING = True
+    assert post_save.has_listeners(Customer) and post_delete.has_listeners(Customer)
+    settings.ICV_CORE_AUDIT_AUTO_MODEL_TRACKING = False
+    # Off again: Django's fast delete and one-UPDATE bulk soft delete are back.
+    assert not post_save.has_listeners(Customer)
+    assert not post_delete.has_listeners(Customer)
+    assert not post_bulk_soft_delete.has_listeners(Customer)
+    Customer.objects.create(name="x").delete()
+    assert AuditEntry.objects.count() == 0
+
+
+def test_mixin_does_not_double_log_under_auto_tracking(audit_on, settings):
+    settings.ICV_CORE_AUDIT_AUTO_MODEL_TRACKING = True
+    contract = Contract.objects.create(title="a", value="1.00")
+    assert actions(contract) == ["CREATE"]
+
+
+def test_change_and_entry_roll_back_together(audit_on):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Contract.objects.create(title="a", value="1.00")
+        raise RuntimeError
+    assert Contract.objects.count() == 0
+    assert AuditEntry.objects.count() == 0
+
+
+def test_raw_saves_are_not_logged(audit_on):
+    from django.utils import timezone
+
+    now = timezone.now()
+    contract = Contract(title="fixture", value="1.00", created_at=now, updated_at=now)
+    contract.save_base(raw=True)
+    assert actions(contract) == []
+
+
+def test_duplicate_insert_failure_writes_no_entry(audit_on):
+    contract = Contract.objects.create(title="a", value="1.00")
+    clone = Contract(pk=contract.pk, title="b", value="1.00")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        clone.save(force_insert=True)
+    assert actions(contract) == ["CREATE"]
