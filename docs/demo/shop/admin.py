@@ -28,13 +28,14 @@ class OrderLineInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
+    # The admin actions soft-delete and restore an order's lines with it.
+    soft_delete_cascade = True
     list_display = [
         "reference",
         "customer",
-        "status",
+        "state",
         "is_active",
         "deleted_at",
-        "created_at",
     ]
     list_select_related = ["customer"]
     search_fields = ["reference", "customer__name"]
@@ -43,5 +44,6 @@ class OrderAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
 
 @admin.register(OrderLine)
 class OrderLineAdmin(SoftDeleteAdminMixin, admin.ModelAdmin):
+    search_fields = ["order__reference", "product__name"]
     list_display = ["order", "product", "quantity", "is_active", "deleted_at"]
     list_select_related = ["order", "product"]

@@ -45,7 +45,7 @@ class Customer(AuditMixin, ComplianceModel):
 
 
 class Order(AuditMixin, SoftDeleteModel):
-    class Status(models.TextChoices):
+    class State(models.TextChoices):
         NEW = "new", "New"
         PAID = "paid", "Paid"
         SHIPPED = "shipped", "Shipped"
@@ -54,7 +54,7 @@ class Order(AuditMixin, SoftDeleteModel):
     customer = models.ForeignKey(
         Customer, on_delete=models.PROTECT, related_name="orders"
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.NEW)
     currency = models.CharField(max_length=3, default="GBP")
 
     class Meta(SoftDeleteModel.Meta):

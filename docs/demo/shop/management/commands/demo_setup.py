@@ -107,7 +107,7 @@ class Command(BaseCommand):
                     unit_price_minor=product.price_minor,
                 )
             orders.append(order)
-        orders[0].status = Order.Status.PAID
+        orders[0].state = Order.State.PAID
         orders[0].save()
 
         # A soft-delete cascade: the order and its lines are hidden, not lost.
