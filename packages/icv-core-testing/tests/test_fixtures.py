@@ -307,3 +307,16 @@ def test_assertions_on_missing_rows(allow_hard_delete):
         assert_soft_deleted(invoice)
     with pytest.raises(AssertionError, match="never saved"):
         assert_restored(Invoice(number="unsaved", id=None))
+
+
+def test_audit_enabled_covers_the_auth_handlers(audit_enabled, audit_log, client):
+    member = UserFactory(password="s3cret")
+    client.force_login(member)
+    audit_log.assert_logged(action="LOGIN", event_type="AUTHENTICATION", user=member)
+    assert not client.login(email=member.email, password="wrong")
+    audit_log.assert_logged(action="LOGIN_FAILED", count=1)
+
+
+def test_auth_handlers_are_silent_without_audit_enabled(audit_log, client):
+    client.force_login(UserFactory())
+    audit_log.assert_not_logged()
