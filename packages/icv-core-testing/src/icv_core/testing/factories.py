@@ -157,7 +157,7 @@ class UserFactory(_LazyModelFactory):
     @classmethod
     def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
         user = cls._build(model_class, *args, **kwargs)
-        user.save(using=cls._meta.database)
+        user.save(using=cls._meta.database)  # type: ignore[attr-defined]
         return user
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ObjectDoesNotExist
+
 if TYPE_CHECKING:
     from django.db import models
 
@@ -47,7 +49,7 @@ def _reread(instance: models.Model, verb: str) -> models.Model:
         queryset = queryset.with_deleted()
     try:
         return queryset.get(pk=instance.pk)
-    except model.DoesNotExist:
+    except ObjectDoesNotExist:
         raise AssertionError(
             f"Expected {model.__name__} pk={instance.pk!r} to be {verb}, but there "
             f"is no such row in database {using!r} (was it hard-deleted?)."
