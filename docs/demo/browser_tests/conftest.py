@@ -27,7 +27,7 @@ FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    "--window-size=1280,1000",
+    "--window-size=1600,1000",
     "--lang=en-US",
 ]
 SERVER_ERROR_RE = re.compile(r'" 5\d\d \d')
@@ -56,9 +56,9 @@ class Browser:
         height = self.driver.execute_script(
             "return Math.max(document.body.scrollHeight, 600)"
         )
-        self.driver.set_window_size(1280, min(int(height) + 120, 4000))
+        self.driver.set_window_size(1600, min(int(height) + 120, 4000))
         self.driver.save_screenshot(str(path))
-        self.driver.set_window_size(1280, 1000)
+        self.driver.set_window_size(1600, 1000)
         return path
 
     def assert_healthy(self) -> None:
