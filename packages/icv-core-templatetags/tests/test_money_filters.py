@@ -161,6 +161,12 @@ def test_invalid_currency_codes_render_empty(currency):
     assert cents_to_currency(3500, currency) == ""
 
 
+def test_lazy_currency_code():
+    from django.utils.functional import lazy
+
+    assert cents_to_currency(3500, lazy(lambda: "usd", str)()) == "$35.00"
+
+
 def test_largest_accepted_magnitude():
     assert cents_to_amount(10**60 - 1) == f"{'9' * 58}.99"
     assert cents_to_amount(10**60) == ""

@@ -31,6 +31,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import pgettext
 
 register = template.Library()
@@ -175,6 +176,8 @@ def _currency_code(code: Any) -> str | None:
         from icv_core.templatetags._conf import settings
 
         code = settings.DEFAULT_CURRENCY
+    if isinstance(code, Promise):
+        code = str(code)  # a lazy translation
     if not isinstance(code, str):
         return None
     code = code.strip().upper()

@@ -226,7 +226,9 @@ class AuditLog:
         - ``target=obj``: the entry's target is ``obj`` (``None``: no target);
         - ``user=user``: the entry's user is ``user`` (``None``: no user);
         - any value may be a callable taking the field value and returning
-          a bool, e.g. ``description=lambda d: "Invoice" in d``.
+          a bool, e.g. ``description=lambda d: "Invoice" in d`` (for ``user``
+          and other foreign keys it receives the raw id; for ``target``, the
+          target object).
 
         Returns the last matching entry.
         """
