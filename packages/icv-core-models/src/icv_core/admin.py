@@ -65,8 +65,16 @@ class SoftDeleteAdminMixin:
             filters.insert(0, SoftDeleteStatusFilter)
         return filters
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)  # type: ignore[misc]
+    def get_actions(
+        self, request: HttpRequest, action_location: Any = None
+    ) -> dict[str, Any]:
+        # action_location exists from Django 6.1 on; pass it only when given.
+        if action_location is None:
+            actions = super().get_actions(request)  # type: ignore[misc]
+        else:
+            actions = super().get_actions(  # type: ignore[misc]
+                request, action_location=action_location
+            )
         if not settings.ALLOW_HARD_DELETE:
             actions.pop("delete_selected", None)
         for name in ("soft_delete_selected", "restore_selected"):

@@ -157,8 +157,11 @@ class BaseModel(UUIDModel, TimestampedModel):
             )
 
     @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> BaseModel:
-        instance = super().from_db(db, field_names, values)
+    def from_db(
+        cls, db: str | None, field_names: Any, values: Any, **kwargs: Any
+    ) -> BaseModel:
+        # **kwargs: Django 6.1 passes fetch_mode; older versions pass nothing.
+        instance = super().from_db(db, field_names, values, **kwargs)
         # Keep the cheap tuples; loaded_values() builds the dict on demand.
         instance.__dict__[_LOADED] = (tuple(field_names), tuple(values))
         return instance
