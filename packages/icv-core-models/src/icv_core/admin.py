@@ -85,7 +85,7 @@ class SoftDeleteAdminMixin:
 
     @admin.action(description=_("Soft-delete selected %(verbose_name_plural)s"))
     def soft_delete_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.soft_delete(cascade=self.soft_delete_cascade)
+        count = queryset.soft_delete(cascade=self.soft_delete_cascade)  # type: ignore[attr-defined]
         self.message_user(  # type: ignore[attr-defined]
             request,
             ngettext(
@@ -99,7 +99,7 @@ class SoftDeleteAdminMixin:
 
     @admin.action(description=_("Restore selected %(verbose_name_plural)s"))
     def restore_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.restore(cascade=self.soft_delete_cascade)
+        count = queryset.restore(cascade=self.soft_delete_cascade)  # type: ignore[attr-defined]
         self.message_user(  # type: ignore[attr-defined]
             request,
             ngettext(

@@ -41,12 +41,12 @@ class _SoftDeleteQuery(sql.Query):
     # True once a visibility filter was written into the WHERE (by | or &).
     icv_baked: bool = False
 
-    def _icv_filtered(self) -> sql.Query:
+    def _icv_filtered(self) -> _SoftDeleteQuery:
         if self.icv_visibility == "all" or self.combinator:
             return self
-        query = self.clone()
+        query: Any = self.clone()
         query.icv_visibility = "all"
-        flag = self.icv_flag or flag_field_of(self.model)
+        flag = self.icv_flag or flag_field_of(self.model)  # type: ignore[arg-type]
         query.add_q(models.Q(**{flag: self.icv_visibility == "active"}))
         return query
 
@@ -61,13 +61,13 @@ class _SoftDeleteQuery(sql.Query):
         # filter into the WHERE before changing class.
         if klass is not None and not issubclass(klass, _SoftDeleteQuery):
             query = self._icv_filtered()
-            return super(_SoftDeleteQuery, query).chain(klass)
+            return sql.Query.chain(query, klass)
         return super().chain(klass)
 
     def combine(self, rhs: sql.Query, connector: str) -> None:
         baked = self.icv_visibility != "all"
         if baked:
-            flag = self.icv_flag or flag_field_of(self.model)
+            flag = self.icv_flag or flag_field_of(self.model)  # type: ignore[arg-type]
             self.add_q(models.Q(**{flag: self.icv_visibility == "active"}))
             self.icv_visibility = "all"
         if isinstance(rhs, _SoftDeleteQuery) and rhs.icv_visibility != "all":
@@ -108,7 +108,7 @@ class SoftDeleteQuerySet(models.QuerySet):
     def _with_visibility(self, visibility: Visibility) -> SoftDeleteQuerySet:
         if visibility not in _VISIBILITIES:
             raise ValueError(f"Unknown visibility {visibility!r}.")
-        clone = self._chain()
+        clone: Any = self._chain()  # type: ignore[attr-defined]
         query = clone.query
         if not isinstance(query, _SoftDeleteQuery):
             query = query.chain(_SoftDeleteQuery)
@@ -198,7 +198,7 @@ class SoftDeleteQuerySet(models.QuerySet):
                     )
                     % {"model": self.model._meta.verbose_name}
                 ),
-                self,
+                self,  # type: ignore[arg-type]
             )
         return self.hard_delete()
 
@@ -212,9 +212,9 @@ class SoftDeleteQuerySet(models.QuerySet):
     hard_delete.alters_data = True  # type: ignore[attr-defined]
     hard_delete.queryset_only = True  # type: ignore[attr-defined]
 
-    def _raw_delete(self, using: str) -> int:
+    def _raw_delete(self, using: Any) -> int:
         # Django swaps the query class here; write the visibility filter first.
-        clone = self._chain()
+        clone: Any = self._chain()  # type: ignore[attr-defined]
         if isinstance(clone.query, _SoftDeleteQuery):
             clone.query = clone.query._icv_filtered()
         return super(SoftDeleteQuerySet, clone)._raw_delete(using)

@@ -132,5 +132,5 @@ class CurrentUserMiddleware:
 
         # Django calls these closers from HttpResponseBase.close(), which the
         # WSGI server and the ASGI handler call after the last chunk.
-        response._resource_closers.append(reset)
+        response._resource_closers.append(reset)  # type: ignore[attr-defined]
         return True

@@ -77,12 +77,12 @@ def _save_kwargs_with(
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Add ``names`` to the ``update_fields`` of a save() call, if it has any."""
     if len(args) >= 4:  # save(force_insert, force_update, using, update_fields)
-        args = list(args)  # type: ignore[assignment]
-        update_fields = args[3]  # type: ignore[index]
+        positional = list(args)
+        update_fields = positional[3]
         if update_fields:
             missing = [n for n in names if n not in update_fields]
-            args[3] = [*update_fields, *missing]  # type: ignore[index]
-        return tuple(args), kwargs
+            positional[3] = [*update_fields, *missing]
+        return tuple(positional), kwargs
     update_fields = kwargs.get("update_fields")
     if update_fields:
         missing = [n for n in names if n not in update_fields]
@@ -153,7 +153,8 @@ class BaseModel(UUIDModel, TimestampedModel):
         else:
             opts = self._meta
             _update_loaded_values(
-                self, [opts.get_field(name).attname for name in update_fields]
+                self,
+                [opts.get_field(name).attname for name in update_fields],  # type: ignore[union-attr]
             )
 
     @classmethod
@@ -175,7 +176,7 @@ class BaseModel(UUIDModel, TimestampedModel):
             attnames = []
             for name in fields:
                 try:
-                    attnames.append(self._meta.get_field(name).attname)
+                    attnames.append(self._meta.get_field(name).attname)  # type: ignore[union-attr]
                 except Exception:
                     attnames.append(name)
             _update_loaded_values(self, attnames)

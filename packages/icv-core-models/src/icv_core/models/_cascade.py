@@ -24,13 +24,16 @@ from icv_core.signals import post_bulk_restore, post_bulk_soft_delete
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from icv_core.managers import SoftDeleteQuerySet
+
+# Model classes are handled generically here (the stubs type _meta lookups
+# as optional).
+ModelType = Any
 
 _PROTECTING = (PROTECT, RESTRICT)
 _PROTECTED_SAMPLE = 20
 
 
-def _is_soft_delete_model(model: type[models.Model]) -> bool:
+def _is_soft_delete_model(model: ModelType) -> bool:
     from icv_core.models._soft_delete import SoftDeleteModel
 
     return issubclass(model, SoftDeleteModel) and not model._meta.abstract
@@ -38,10 +41,10 @@ def _is_soft_delete_model(model: type[models.Model]) -> bool:
 
 @functools.cache
 def cascade_children(
-    model: type[models.Model],
-) -> tuple[tuple[type[models.Model], tuple[models.Field, ...]], ...]:
+    model: ModelType,
+) -> tuple[tuple[ModelType, tuple[models.Field, ...]], ...]:
     """Soft-delete models pointing at ``model`` with on_delete=CASCADE."""
-    found: dict[type[models.Model], list[models.Field]] = {}
+    found: dict[ModelType, list[models.Field]] = {}
     for rel in model._meta.concrete_model._meta.related_objects:
         if rel.many_to_many or not rel.field.concrete:
             continue
@@ -51,7 +54,7 @@ def cascade_children(
 
 
 @functools.cache
-def protecting_relations(model: type[models.Model]) -> tuple[Any, ...]:
+def protecting_relations(model: ModelType) -> tuple[Any, ...]:
     """Reverse relations that block deleting rows of ``model``."""
     return tuple(
         rel
@@ -61,9 +64,9 @@ def protecting_relations(model: type[models.Model]) -> tuple[Any, ...]:
 
 
 @functools.cache
-def cascade_has_protection(model: type[models.Model]) -> bool:
+def cascade_has_protection(model: ModelType) -> bool:
     """Whether any model reached by a cascade from ``model`` can be protected."""
-    seen: set[type[models.Model]] = set()
+    seen: set[ModelType] = set()
     todo = [model._meta.concrete_model]
     while todo:
         current = todo.pop()
@@ -76,7 +79,7 @@ def cascade_has_protection(model: type[models.Model]) -> bool:
     return False
 
 
-def set_based_extra_values(model: type[models.Model], now: datetime) -> dict[str, Any]:
+def set_based_extra_values(model: ModelType, now: datetime) -> dict[str, Any]:
     """Columns a set-based write bumps besides the flag and ``deleted_at``."""
     values: dict[str, Any] = {"updated_at": now}
     from icv_core.models._compliance import current_user_for
@@ -93,7 +96,7 @@ def _live(queryset: models.QuerySet) -> models.QuerySet:
     return queryset
 
 
-def _raise_protected(protected: list[models.Model], model: type[models.Model]) -> None:
+def _raise_protected(protected: list[models.Model], model: ModelType) -> None:
     raise ProtectedError(
         _(
             "Cannot soft-delete these %(model)s rows: live rows reference them "
@@ -104,9 +107,7 @@ def _raise_protected(protected: list[models.Model], model: type[models.Model]) -
     )
 
 
-def check_protected(
-    model: type[models.Model], using: str, condition: dict[str, Any]
-) -> None:
+def check_protected(model: ModelType, using: str, condition: dict[str, Any]) -> None:
     """Raise ProtectedError if live rows protect the matching rows of ``model``.
 
     ``condition`` is written from the point of view of ``model`` (for
@@ -124,7 +125,7 @@ def check_protected(
 
 def _send_bulk(
     signal: Any,
-    model: type[models.Model],
+    model: ModelType,
     using: str,
     queryset: models.QuerySet,
     exclude_pk: Any = None,
@@ -139,9 +140,7 @@ def _send_bulk(
         signal.send(sender=model, pks=pks, using=using, **extra)
 
 
-def cascade_soft_delete(
-    root: type[models.Model], stamp: datetime, using: str
-) -> set[type[models.Model]]:
+def cascade_soft_delete(root: ModelType, stamp: datetime, using: str) -> set[ModelType]:
     """Soft-delete, level by level, the CASCADE children of rows stamped ``stamp``.
 
     Returns the models whose rows changed. One UPDATE per (parent model,
@@ -149,10 +148,10 @@ def cascade_soft_delete(
     branch.
     """
     values_at = set_based_extra_values
-    touched: set[type[models.Model]] = set()
+    touched: set[ModelType] = set()
     frontier = [root._meta.concrete_model]
     while frontier:
-        next_frontier: list[type[models.Model]] = []
+        next_frontier: list[ModelType] = []
         for parent in frontier:
             parent_flag = flag_field_of(parent)
             for child, fields in cascade_children(parent):
@@ -181,12 +180,12 @@ def cascade_soft_delete(
 
 
 def cascade_restore(
-    root: type[models.Model],
+    root: ModelType,
     restored_at: datetime,
     using: str,
     *,
     stamp: datetime | None,
-) -> set[type[models.Model]]:
+) -> set[ModelType]:
     """Restore what a soft-delete cascade deleted below rows restored now.
 
     With ``stamp`` (one root instance) children must carry that
@@ -195,10 +194,10 @@ def cascade_restore(
     keep their ``deleted_at`` until :func:`finish_restore` clears it, so a
     child matches its own parent's stamp.
     """
-    touched: set[type[models.Model]] = set()
+    touched: set[ModelType] = set()
     frontier = [root._meta.concrete_model]
     while frontier:
-        next_frontier: list[type[models.Model]] = []
+        next_frontier: list[ModelType] = []
         for parent in frontier:
             parent_flag = flag_field_of(parent)
             for child, fields in cascade_children(parent):
@@ -229,9 +228,7 @@ def cascade_restore(
     return touched
 
 
-def finish_restore(
-    models_: set[type[models.Model]], restored_at: datetime, using: str
-) -> None:
+def finish_restore(models_: set[ModelType], restored_at: datetime, using: str) -> None:
     """Clear ``deleted_at`` of rows restored at ``restored_at`` (two-phase restore)."""
     for model in sorted(models_, key=lambda m: m._meta.label):
         model._base_manager.using(using).filter(
@@ -241,7 +238,7 @@ def finish_restore(
 
 
 def _check_cascade_protection(
-    models_: set[type[models.Model]], stamp: datetime, using: str
+    models_: set[ModelType], stamp: datetime, using: str
 ) -> None:
     for model in models_:
         check_protected(
@@ -249,14 +246,12 @@ def _check_cascade_protection(
         )
 
 
-def _signal_targets(
-    model: type[models.Model], touched: set[type[models.Model]]
-) -> list[type[models.Model]]:
+def _signal_targets(model: ModelType, touched: set[ModelType]) -> list[ModelType]:
     others = touched - {model, model._meta.concrete_model}
     return [model, *sorted(others, key=lambda m: m._meta.label)]
 
 
-def soft_delete_queryset(queryset: SoftDeleteQuerySet, *, cascade: bool) -> int:
+def soft_delete_queryset(queryset: Any, *, cascade: bool) -> int:
     model = queryset.model
     flag = flag_field_of(model)
     using = queryset._db or router.db_for_write(model, **queryset._hints)
@@ -274,7 +269,7 @@ def soft_delete_queryset(queryset: SoftDeleteQuerySet, *, cascade: bool) -> int:
         count = roots.update(
             **{flag: False, "deleted_at": stamp, **set_based_extra_values(model, stamp)}
         )
-        touched: set[type[models.Model]] = set()
+        touched: set[ModelType] = set()
         if cascade and count:
             touched = cascade_soft_delete(model, stamp, using)
             if protected:
@@ -293,7 +288,7 @@ def soft_delete_queryset(queryset: SoftDeleteQuerySet, *, cascade: bool) -> int:
     return count
 
 
-def restore_queryset(queryset: SoftDeleteQuerySet, *, cascade: bool) -> int:
+def restore_queryset(queryset: Any, *, cascade: bool) -> int:
     model = queryset.model
     flag = flag_field_of(model)
     using = queryset._db or router.db_for_write(model, **queryset._hints)
@@ -303,7 +298,7 @@ def restore_queryset(queryset: SoftDeleteQuerySet, *, cascade: bool) -> int:
         # means the deleted rows matching the filters.
         queryset = queryset.with_deleted()
     roots = queryset.filter(**{flag: False})
-    touched: set[type[models.Model]] = set()
+    touched: set[ModelType] = set()
     if not cascade:
         count = roots.update(
             **{flag: True, "deleted_at": None},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings as django_settings
 from django.db import models
@@ -68,6 +68,10 @@ class ComplianceModel(BaseModel):
         related_name="+",
         editable=False,
     )
+
+    if TYPE_CHECKING:
+        created_by_id: Any
+        updated_by_id: Any
 
     class Meta(BaseModel.Meta):
         abstract = True

@@ -127,7 +127,7 @@ class SoftDeleteModel(BaseModel):
         if not getattr(self, flag):
             return False
         using = self._write_db(using)
-        model = type(self)
+        model: Any = type(self)
         protected = (
             _cascade.cascade_has_protection(model)
             if cascade
@@ -170,7 +170,7 @@ class SoftDeleteModel(BaseModel):
                 target,
                 using,
                 target._base_manager.using(using).filter(
-                    **{target.soft_delete_field: False},
+                    **{_cascade.flag_field_of(target): False},
                     deleted_at=self.deleted_at,
                 ),
                 exclude_pk=self.pk if target is model else None,
@@ -198,7 +198,7 @@ class SoftDeleteModel(BaseModel):
         if getattr(self, flag):
             return False
         using = self._write_db(using)
-        model = type(self)
+        model: Any = type(self)
         stamp = self.deleted_at
         pre_restore.send(sender=model, instance=self, using=using)
         setattr(self, flag, True)
@@ -223,7 +223,7 @@ class SoftDeleteModel(BaseModel):
                 target,
                 using,
                 target._base_manager.using(using).filter(
-                    **{target.soft_delete_field: True},
+                    **{_cascade.flag_field_of(target): True},
                     updated_at=self.updated_at,
                 ),
                 exclude_pk=self.pk if target is model else None,
