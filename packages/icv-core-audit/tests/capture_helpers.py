@@ -47,6 +47,20 @@ def warm_content_types(db: None) -> None:
         ContentType.objects.get_for_model(model)
 
 
+def close_thread_connections() -> None:
+    """Close connections opened by ``sync_to_async`` worker threads."""
+    import asyncio
+    import gc
+
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    asyncio.run(sync_to_async(connections.close_all, thread_sensitive=True)())
+    # Threads of finished ASGI requests are gone; their connections close
+    # when collected (the test client keeps request_finished from closing them).
+    gc.collect()
+
+
 def entries(**filters: Any) -> list[Any]:
     from icv_core.audit.models import AuditEntry
 

@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 from capture_helpers import *  # noqa: F403
-from capture_helpers import entries
+from capture_helpers import close_thread_connections, entries
 from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
 
@@ -103,6 +103,7 @@ def test_async_function(audit_on):
     assert asyncio.run(async_work(21)) == 42
     with pytest.raises(ValueError, match="no"):
         asyncio.run(async_explode())
+    close_thread_connections()
     assert [e.metadata["outcome"] for e in entries()] == ["success", "failure"]
     assert entries()[1].metadata["exception"] == "builtins.ValueError"
 
@@ -182,6 +183,7 @@ def test_anonymous_request_is_not_an_error(client, audit_on):
 @pytest.mark.django_db(transaction=True)
 def test_async_view(async_client, audit_on):
     response = asyncio.run(async_client.get("/audited-async/"))
+    close_thread_connections()
     assert response.content == b"async ok"
     (entry,) = entries()
     assert (entry.description, entry.metadata["outcome"]) == ("async view", "success")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from capture_helpers import *  # noqa: F403
-from capture_helpers import entries
+from capture_helpers import close_thread_connections, entries
 from django.core.exceptions import ImproperlyConfigured
 from django.test import AsyncClient, RequestFactory
 
@@ -333,6 +333,7 @@ def test_asgi_isolation_of_two_overlapping_requests(
 
     capture_views.BARRIER.clear()
     response_a, response_b = asyncio.run(both())
+    close_thread_connections()
     assert json.loads(response_a.content) == {
         "ip_address": "198.51.100.10",
         "user_agent": "",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("log/", views.log_view),
     path("denied/", views.denied_view),
     path("failed-login/", views.failed_login_view),
+    path("security-ok/", views.security_ok_view),
     path("data-then-fail/", views.data_then_fail_view),
     path("overlap/", views.overlapping_view),
     path("audited/", views.audited_function_view),

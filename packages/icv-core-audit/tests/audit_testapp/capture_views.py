@@ -45,6 +45,13 @@ def denied_view(request):
     raise PermissionDenied
 
 
+def security_ok_view(request):
+    """Logs a security event in a transaction that commits."""
+    Customer.objects.create(name="kept")
+    log_event("SECURITY", "PERMISSION_DENIED", description="kept")
+    return HttpResponse("ok")
+
+
 def failed_login_view(request):
     """A login that fails and a view that then raises (ATOMIC_REQUESTS rollback)."""
     user = authenticate(request, username=request.POST.get("username"), password="x")

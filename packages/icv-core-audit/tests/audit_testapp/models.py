@@ -12,13 +12,8 @@ from icv_core.models import BaseModel, SoftDeleteModel
 
 
 class Contract(AuditMixin, BaseModel):
-    """The spec's example model."""
-
     title = models.CharField(max_length=255)
     value = models.DecimalField(max_digits=10, decimal_places=2)
-
-    class Meta(BaseModel.Meta):
-        app_label = "audit_testapp"
 
 
 class Customer(BaseModel):
