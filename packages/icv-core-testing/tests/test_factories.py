@@ -234,3 +234,17 @@ def test_factories_can_be_subclassed():
     entry = SecurityEntryFactory()
     assert (entry.event_type, entry.action) == ("SECURITY", "LOGIN_FAILED")
     assert isinstance(entry, AuditEntry)
+
+
+def test_user_factory_can_be_subclassed():
+    class StaffFactory(UserFactory):
+        class Params:
+            staff = True
+
+        display_name = "Staff"
+
+    member = StaffFactory()
+    assert isinstance(member, Member)
+    assert (member.is_staff, member.display_name) == (True, "Staff")
+    # Shares the sequence with UserFactory: no duplicate e-mail addresses.
+    assert UserFactory().email != member.email

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: Stands for ``settings.AUTH_USER_MODEL``, resolved each time a user is made.
-AUTH_USER_MODEL = "<AUTH_USER_MODEL>"
+_AUTH_USER_MODEL = "<AUTH_USER_MODEL>"
 
 
 def _label(model: Any) -> Any:
@@ -49,7 +49,7 @@ class _LazyModelOptions(DjangoOptions):
     """Resolve ``Meta.model`` ("app_label.Model") at use, not at import."""
 
     def get_model_class(self) -> Any:
-        if self.model == AUTH_USER_MODEL:
+        if self.model == _AUTH_USER_MODEL:
             if self.factory is None or not getattr(self, "_contributed", False):
                 return self.model
             from django.contrib.auth import get_user_model
@@ -111,7 +111,7 @@ class UserFactory(_LazyModelFactory):
     """
 
     class Meta:
-        model = AUTH_USER_MODEL
+        model = _AUTH_USER_MODEL
         skip_postgeneration_save = True
 
     class Params:
