@@ -118,3 +118,25 @@ def test_request_user_is_recorded_through_the_middleware(
 
     doc = CurrentUserMiddleware(view)(request)
     assert doc.created_by == user
+
+
+def test_spec_middleware_settings_record_the_logged_in_user(settings, client, user):
+    # settings.py
+    settings.MIDDLEWARE = [
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "icv_core.middleware.CurrentUserMiddleware",  # must come after AuthenticationMiddleware
+    ]
+    settings.ICV_CORE_TRACK_CREATED_BY = True
+    client.force_login(user)
+    response = client.get("/documents/new/")
+    assert response.json() == {"created_by": user.pk}
+    client.logout()
+    response = client.get("/documents/new/")
+    assert response.json() == {"created_by": None}  # anonymous: no error, no user
+
+
+def test_acting_as_fixture_from_the_testing_part(track_created_by, acting_as, user):
+    with acting_as(user):
+        doc = Document.objects.create(name="d")
+    assert doc.created_by == user

@@ -10,4 +10,5 @@ urlpatterns = [
     path("whoami/", views.sync_whoami),
     path("stream/", views.streaming),
     path("boom/", views.boom),
+    path("documents/new/", views.create_document),
 ]

@@ -68,3 +68,10 @@ def streaming(request: HttpRequest) -> StreamingHttpResponse:
 
 def boom(request: HttpRequest) -> JsonResponse:
     raise RuntimeError("boom")
+
+
+def create_document(request: HttpRequest) -> JsonResponse:
+    from models_testapp.models import Document
+
+    document = Document.objects.create(name="from a view")
+    return JsonResponse({"created_by": document.created_by_id})
