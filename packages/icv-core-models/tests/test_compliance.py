@@ -125,7 +125,7 @@ def test_spec_middleware_settings_record_the_logged_in_user(settings, client, us
     settings.MIDDLEWARE = [
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
-        "icv_core.middleware.CurrentUserMiddleware",  # must come after AuthenticationMiddleware
+        "icv_core.middleware.CurrentUserMiddleware",  # must come after AuthenticationMiddleware  # noqa: E501
     ]
     settings.ICV_CORE_TRACK_CREATED_BY = True
     client.force_login(user)
