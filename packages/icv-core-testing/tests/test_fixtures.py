@@ -265,6 +265,13 @@ def test_audit_log_disconnects_after_the_test(db):
 # --------------------------------------------------------------------------
 
 
+def test_assertions_importable_from_fixtures_module():
+    from icv_core.testing import fixtures, helpers
+
+    assert fixtures.assert_soft_deleted is helpers.assert_soft_deleted
+    assert fixtures.assert_restored is helpers.assert_restored
+
+
 @pytest.mark.django_db
 def test_soft_delete_assertions():
     invoice = Invoice.objects.create(number="INV-1")

@@ -21,6 +21,9 @@ Fixtures:
     An :class:`AuditLog` of the audit entries written during the test, with
     ``assert_logged(...)`` / ``assert_not_logged(...)``.
 
+The soft-delete assertions ``assert_soft_deleted`` / ``assert_restored``
+(from :mod:`icv_core.testing.helpers`) can be imported from here as well.
+
 Importing this module reads no setting and imports no model: fixtures only
 act when a test asks for them.
 """
@@ -33,6 +36,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+# Re-exported so ``from icv_core.testing.fixtures import assert_soft_deleted``
+# works too; the helpers import no model.
+from icv_core.testing.helpers import assert_restored, assert_soft_deleted
+
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
@@ -42,6 +49,8 @@ __all__ = [
     "AuditLog",
     "acting_as",
     "allow_hard_delete",
+    "assert_restored",
+    "assert_soft_deleted",
     "audit_enabled",
     "audit_log",
     "current_user",
