@@ -239,12 +239,6 @@ class SoftDeleteManager(models.Manager.from_queryset(SoftDeleteQuerySet)):  # ty
         super().__init__()
         self.visibility = visibility
 
-    def deconstruct(self) -> tuple[bool, str | None, str | None, tuple, dict]:
-        as_manager, path, qs_path, args, kwargs = super().deconstruct()
-        if self.visibility != "active":
-            kwargs = {**kwargs, "visibility": self.visibility}
-        return as_manager, path, qs_path, args, kwargs
-
     def get_queryset(self) -> SoftDeleteQuerySet:
         query = _SoftDeleteQuery(self.model)
         query.icv_visibility = self.visibility
