@@ -15,6 +15,10 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -48,6 +52,16 @@ class Browser:
 
     def get(self, path: str) -> None:
         self.driver.get(self.base_url + path)
+
+    def follow(self, element: WebElement) -> None:
+        """Click something that loads a new page, and wait until it has loaded."""
+        old_page = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        wait = WebDriverWait(self.driver, 15)
+        wait.until(expected_conditions.staleness_of(old_page))
+        wait.until(
+            lambda d: d.execute_script("return document.readyState") == "complete"
+        )
 
     def save(self, name: str) -> Path:
         """Screenshot of the whole page, numbered in the order of the steps."""

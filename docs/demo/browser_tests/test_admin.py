@@ -50,7 +50,7 @@ def _list_filter(browser: Browser, label: str) -> None:
     links = browser.driver.find_elements(By.CSS_SELECTOR, "#changelist-filter a")
     matches = [link for link in links if link.text.strip() == label]
     assert matches, [link.text for link in links]
-    matches[0].click()
+    browser.follow(matches[0])
 
 
 def _run_action(browser: Browser, row_text: str, action: re.Pattern[str]) -> None:
@@ -63,7 +63,7 @@ def _run_action(browser: Browser, row_text: str, action: re.Pattern[str]) -> Non
     labels = [option.text for option in select.options if action.search(option.text)]
     assert len(labels) == 1, [option.text for option in select.options]
     select.select_by_visible_text(labels[0])
-    driver.find_element(By.CSS_SELECTOR, "button[name=index]").click()
+    browser.follow(driver.find_element(By.CSS_SELECTOR, "button[name=index]"))
 
 
 def _order_id(browser: Browser) -> str:
@@ -81,7 +81,7 @@ def test_log_in(browser: Browser) -> None:
     browser.save("login-page")
     browser.driver.find_element(By.NAME, "username").send_keys("demo")
     browser.driver.find_element(By.NAME, "password").send_keys("demo")
-    browser.driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    browser.follow(browser.driver.find_element(By.CSS_SELECTOR, "input[type=submit]"))
     assert "Site administration" in browser.driver.title
     browser.assert_healthy()
     browser.save("admin-index")
@@ -149,7 +149,7 @@ def test_audit_entry_shows_a_readable_diff(browser: Browser) -> None:
     browser.assert_healthy()
     links = browser.driver.find_elements(By.CSS_SELECTOR, "#result_list tbody tr th a")
     assert len(links) == 1, [link.text for link in links]
-    links[0].click()
+    browser.follow(links[0])
     browser.assert_healthy()
     diff = browser.driver.find_element(By.CSS_SELECTOR, "table.icv-core-audit-diff")
     assert "ada@example.com" in diff.text, diff.text
@@ -160,7 +160,7 @@ def test_audit_entry_shows_a_readable_diff(browser: Browser) -> None:
 def test_audit_entries_cannot_be_changed_or_deleted(browser: Browser) -> None:
     driver = browser.driver
     browser.get(AUDIT)
-    driver.find_element(By.CSS_SELECTOR, "#result_list tbody tr th a").click()
+    browser.follow(driver.find_element(By.CSS_SELECTOR, "#result_list tbody tr th a"))
     change_url = driver.current_url
     # The entry page has no save or delete buttons, and no editable field.
     content = driver.find_element(By.ID, "content-main")
@@ -201,7 +201,9 @@ def test_resolve_an_alert(browser: Browser) -> None:
         "Processor back up; card payments retried."
     )
     browser.save("resolve-alert-form")
-    browser.driver.find_element(By.CSS_SELECTOR, "#content form [type=submit]").click()
+    browser.follow(
+        browser.driver.find_element(By.CSS_SELECTOR, "#content form [type=submit]")
+    )
     browser.assert_healthy()
     assert re.search(r"1 alert resolved", _text(browser)), _text(browser)
     browser.save("alert-resolved")
