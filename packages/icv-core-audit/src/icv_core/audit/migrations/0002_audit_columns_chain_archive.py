@@ -12,9 +12,36 @@ from __future__ import annotations
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import migrations, models
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Substr
 
 import icv_core.uuid
+
+
+def backfill_username_snapshots(apps, schema_editor):
+    """Give rows written by 0.2/0.3 the username snapshot they lacked.
+
+    Runs before the trigger of 0003 exists; on a fresh database it touches
+    nothing.
+    """
+    alias = schema_editor.connection.alias
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    username_field = get_user_model().USERNAME_FIELD
+    for model_name, fk, snapshot in (
+        ("AuditEntry", "user", "username"),
+        ("AdminActivityLog", "admin_user", "admin_username"),
+    ):
+        model = apps.get_model("icv_core_audit", model_name)
+        name = Subquery(
+            user_model._default_manager.using(alias)
+            .filter(pk=OuterRef(f"{fk}_id"))
+            .values(username_field)[:1]
+        )
+        model._base_manager.using(alias).filter(
+            **{snapshot: "", f"{fk}__isnull": False}
+        ).update(**{snapshot: Substr(name, 1, 150)})
 
 
 class Migration(migrations.Migration):
@@ -265,5 +292,8 @@ class Migration(migrations.Migration):
                 fields=("fingerprint",),
                 name="icv_core_sa_open_fingerprint_uniq",
             ),
+        ),
+        migrations.RunPython(
+            backfill_username_snapshots, migrations.RunPython.noop, elidable=False
         ),
     ]
