@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import threading
 import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from integrity_helpers import BASE_TIME, make_entries, pk_param, tamper
 
 from icv_core.audit import chain
@@ -518,3 +519,71 @@ def test_verify_command_rejects_an_unreadable_head(tmp_path):
 def test_verify_command_cannot_export_an_empty_chain(tmp_path):
     with pytest.raises(CommandError, match="no head to export"):
         call_command("icv_core_audit_verify", export_head=str(tmp_path / "h.json"))
+
+
+# --- concurrency (PostgreSQL: real concurrent sessions) ---------------------------
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs concurrent sessions"
+)
+
+
+def _in_thread(target, *args):
+    """Run ``target`` in a thread with its own connection; return its errors."""
+    errors: list[BaseException] = []
+
+    def run():
+        try:
+            target(*args)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_and_sealers_build_one_valid_chain():
+    def write(n):
+        for index in range(n):
+            AuditEntry.objects.create(
+                event_type="DATA", action="CREATE", description=f"w{index}"
+            )
+
+    def seal():
+        for _ in range(5):
+            chain.seal_pending(batch_size=7)
+
+    started = [_in_thread(write, 25) for _ in range(4)]
+    started += [_in_thread(seal) for _ in range(3)]
+    for thread, errors in started:
+        thread.join(60)
+        assert not thread.is_alive()
+        assert errors == []
+    chain.seal_pending()
+    sequences = list(
+        AuditEntry.objects.order_by("sequence").values_list("sequence", flat=True)
+    )
+    assert sequences == list(range(1, 101))
+    report = chain.verify()
+    assert report.ok
+    assert report.checked == 100
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_writers_are_not_blocked_while_a_seal_holds_the_lock():
+    make_entries(2)
+    with transaction.atomic():
+        chain._take_seal_lock("default")
+        thread, errors = _in_thread(
+            lambda: AuditEntry.objects.create(event_type="DATA", action="CREATE")
+        )
+        thread.join(30)
+        assert not thread.is_alive()
+        assert errors == []
+    assert AuditEntry.objects.count() == 3
