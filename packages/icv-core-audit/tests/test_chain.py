@@ -22,6 +22,16 @@ pytestmark = pytest.mark.django_db
 TABLE = "icv_core_auditentry"
 
 
+def brk(report: chain.VerifyReport) -> chain.ChainBreak:
+    assert report.first_break is not None, "expected a break"
+    return report.first_break
+
+
+def hd(report: chain.VerifyReport) -> chain.ChainHead:
+    assert report.head is not None, "expected a head"
+    return report.head
+
+
 def sealed_rows() -> list[dict]:
     return list(
         AuditEntry.objects.filter(sequence__isnull=False)
@@ -144,8 +154,8 @@ def test_verify_intact_chain():
     assert report.sealed == 4
     assert report.checked == 4
     assert report.first_break is None
-    assert report.head.sequence == 4
-    assert report.head.entry_id == str(entries[-1].pk)
+    assert hd(report).sequence == 4
+    assert hd(report).entry_id == str(entries[-1].pk)
 
 
 def test_verify_empty_table():
@@ -201,9 +211,9 @@ def test_flipped_byte_in_description_is_detected():
     )
     report = chain.verify()
     assert not report.ok
-    assert report.first_break.kind == "hash_mismatch"
-    assert report.first_break.entry_id == str(victim.pk)
-    assert report.first_break.sequence == 3
+    assert brk(report).kind == "hash_mismatch"
+    assert brk(report).entry_id == str(victim.pk)
+    assert brk(report).sequence == 3
     assert report.checked == 2
 
 
@@ -215,7 +225,7 @@ def test_changed_metadata_is_detected():
         ['{"n": 100}', pk_param(AuditEntry, entries[0].pk)],
     )
     report = chain.verify()
-    assert (report.first_break.kind, report.first_break.sequence) == (
+    assert (brk(report).kind, brk(report).sequence) == (
         "hash_mismatch",
         1,
     )
@@ -233,8 +243,8 @@ def test_changed_created_at_is_detected():
         [backdated, pk_param(AuditEntry, entries[1].pk)],
     )
     report = chain.verify()
-    assert report.first_break.kind == "hash_mismatch"
-    assert report.first_break.entry_id == str(entries[1].pk)
+    assert brk(report).kind == "hash_mismatch"
+    assert brk(report).entry_id == str(entries[1].pk)
 
 
 def test_deleted_row_is_detected():
@@ -243,10 +253,10 @@ def test_deleted_row_is_detected():
     tamper(f"DELETE FROM {TABLE} WHERE id = %s", [pk_param(AuditEntry, entries[2].pk)])
     report = chain.verify()
     assert not report.ok
-    assert report.first_break.kind == "gap"
-    assert report.first_break.sequence == 4
-    assert report.first_break.entry_id == str(entries[3].pk)
-    assert "3..3 are missing" in report.first_break.message
+    assert brk(report).kind == "gap"
+    assert brk(report).sequence == 4
+    assert brk(report).entry_id == str(entries[3].pk)
+    assert "3..3 are missing" in brk(report).message
 
 
 def test_deleted_first_row_is_detected():
@@ -254,8 +264,8 @@ def test_deleted_first_row_is_detected():
     chain.seal_pending()
     tamper(f"DELETE FROM {TABLE} WHERE id = %s", [pk_param(AuditEntry, entries[0].pk)])
     report = chain.verify()
-    assert report.first_break.kind == "missing_start"
-    assert report.first_break.entry_id == str(entries[1].pk)
+    assert brk(report).kind == "missing_start"
+    assert brk(report).entry_id == str(entries[1].pk)
 
 
 def test_swapped_rows_are_detected():
@@ -287,8 +297,8 @@ def test_swapped_rows_are_detected():
         )
     report = chain.verify()
     assert not report.ok
-    assert report.first_break.sequence == 2
-    assert report.first_break.entry_id == str(b.pk)
+    assert brk(report).sequence == 2
+    assert brk(report).entry_id == str(b.pk)
 
 
 def test_swapped_contents_are_detected():
@@ -304,7 +314,7 @@ def test_swapped_contents_are_detected():
         ],
     )
     report = chain.verify()
-    assert (report.first_break.kind, report.first_break.sequence) == (
+    assert (brk(report).kind, brk(report).sequence) == (
         "hash_mismatch",
         1,
     )
@@ -312,7 +322,7 @@ def test_swapped_contents_are_detected():
 
 def test_truncated_tail_is_detected_against_a_kept_head():
     entries = make_entries(5)
-    kept = chain.verify().head
+    kept = hd(chain.verify())
     for entry in entries[3:]:
         tamper(f"DELETE FROM {TABLE} WHERE id = %s", [pk_param(AuditEntry, entry.pk)])
     # Without the kept head a clean truncation is invisible...
@@ -320,28 +330,28 @@ def test_truncated_tail_is_detected_against_a_kept_head():
     # ...with it, it is not.
     report = chain.verify(expect_head=kept)
     assert not report.ok
-    assert report.first_break.kind == "truncated"
-    assert report.first_break.sequence == 4
-    assert "2 entries were removed" in report.first_break.message
+    assert brk(report).kind == "truncated"
+    assert brk(report).sequence == 4
+    assert "2 entries were removed" in brk(report).message
 
 
 def test_rewritten_tail_is_detected_against_a_kept_head():
     make_entries(3)
-    kept = chain.verify().head
+    kept = hd(chain.verify())
     forged = chain.ChainHead(kept.sequence, "f" * 64)
     report = chain.verify(expect_head=forged.to_dict())
-    assert report.first_break.kind == "head_mismatch"
-    assert report.first_break.sequence == 3
+    assert brk(report).kind == "head_mismatch"
+    assert brk(report).sequence == 3
 
 
 def test_a_growing_chain_still_matches_an_older_kept_head():
     make_entries(3)
-    kept = chain.verify().head
+    kept = hd(chain.verify())
     make_entries(2, start=BASE_TIME + datetime.timedelta(days=1))
     report = chain.verify(expect_head=kept)
     assert report.ok
     assert report.expected_head_checked
-    assert report.head.sequence == 5
+    assert hd(report).sequence == 5
 
 
 # --- archive boundary ------------------------------------------------------------
@@ -400,8 +410,8 @@ def test_gap_after_the_archive_boundary_is_detected():
     archive_first(2)
     tamper(f"DELETE FROM {TABLE} WHERE id = %s", [pk_param(AuditEntry, entries[2].pk)])
     report = chain.verify()
-    assert report.first_break.kind == "missing_start"
-    assert "3..3" in report.first_break.message
+    assert brk(report).kind == "missing_start"
+    assert "3..3" in brk(report).message
 
 
 def test_sealing_continues_from_the_archive_when_the_table_is_empty():

@@ -40,7 +40,10 @@ def make_admin_log(user: Any) -> AdminActivityLog:
     )
 
 
-MAKERS = {"AuditEntry": make_audit_entry, "AdminActivityLog": make_admin_log}
+MAKERS: dict[str, Any] = {
+    "AuditEntry": make_audit_entry,
+    "AdminActivityLog": make_admin_log,
+}
 
 
 def _save_changed(obj: Any) -> None:

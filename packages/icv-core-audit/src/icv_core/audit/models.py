@@ -134,7 +134,7 @@ class AppendOnlyQuerySet(models.QuerySet):
     """
 
     def _nullable_user_field(self) -> str:
-        return self.model._audit_user_field
+        return str(getattr(self.model, "_audit_user_field", "user"))
 
     def update(self, **kwargs: Any) -> int:
         if set(kwargs) == {self._nullable_user_field()} and all(
@@ -145,14 +145,14 @@ class AppendOnlyQuerySet(models.QuerySet):
             f"{self.model.__name__} records are immutable and cannot be updated."
         )
 
-    def _update(self, values: Any) -> Any:
+    def _update(self, values: Any, *args: Any, **kwargs: Any) -> Any:
         # Reached by Model.save_base() for an existing row and by tricks that
         # skip update(); only the SET_NULL of the user is allowed.
         fields = {field.name for field, _model, _value in values}
         if fields == {self._nullable_user_field()} and all(
             value is None for _field, _model, value in values
         ):
-            return super()._update(values)
+            return super()._update(values, *args, **kwargs)  # type: ignore[misc]
         raise ImmutableRecordError(
             f"{self.model.__name__} records are immutable and cannot be updated."
         )
@@ -190,7 +190,7 @@ class AppendOnlyQuerySet(models.QuerySet):
     delete.alters_data = True  # type: ignore[attr-defined]
     delete.queryset_only = True  # type: ignore[attr-defined]
 
-    def _raw_delete(self, using: str) -> int:
+    def _raw_delete(self, using: str | None) -> int:
         if _bypass_active(using):
             return super()._raw_delete(using)
         raise models.ProtectedError(
@@ -248,7 +248,7 @@ class _AppendOnlyModel(models.Model):
     def _prepare_insert(self) -> None:
         """Validate and fill snapshots before an INSERT (also in bulk_create)."""
 
-    def _do_update(
+    def _do_update(  # type: ignore[override]
         self, base_qs: Any, using: Any, pk_val: Any, *args: Any, **kwargs: Any
     ) -> bool:
         # Model.save_base() and loaddata (raw saves) end up here for rows that
@@ -435,8 +435,8 @@ class AuditEntry(_AppendOnlyModel):
             raise ValidationError(
                 {"sequence": "sequence and entry_hash must be set together."}
             )
-        if not self.username and self.user_id is not None:
-            user = self.user
+        user = self.user if self.user_id is not None else None
+        if not self.username and user is not None:
             self.username = user.get_username()[:150]
 
     @property
@@ -527,8 +527,9 @@ class AdminActivityLog(_AppendOnlyModel):
     def _prepare_insert(self) -> None:
         if not self.action_type:
             raise ValidationError({"action_type": "action_type is required."})
-        if not self.admin_username and self.admin_user_id is not None:
-            self.admin_username = self.admin_user.get_username()[:150]
+        admin = self.admin_user if self.admin_user_id is not None else None
+        if not self.admin_username and admin is not None:
+            self.admin_username = admin.get_username()[:150]
 
 
 @receiver(pre_delete, sender=AuditEntry, dispatch_uid="icv_core_audit_guard_entry")

@@ -72,15 +72,15 @@ class Command(BaseCommand):
         if verbosity >= 1:
             if report.sealed:
                 self.stdout.write(f"Sealed {report.sealed} pending entries.")
-            if report.start_from_archive:
+            if report.start_from_archive and report.start_sequence is not None:
                 self.stdout.write(
                     f"Starting after the archive boundary at sequence "
                     f"{report.start_sequence - 1}."
                 )
             for note in report.notes:
                 self.stdout.write(f"Note: {note}")
-        if not report.ok:
-            brk = report.first_break
+        brk = report.first_break
+        if brk is not None:
             raise CommandError(
                 f"Audit chain BROKEN ({brk.kind}) after {report.checked} good "
                 f"entries: {brk.message}",
