@@ -597,3 +597,12 @@ def test_writers_are_not_blocked_while_a_seal_holds_the_lock():
         assert not thread.is_alive()
         assert errors == []
     assert AuditEntry.objects.count() == 3
+
+
+def test_verify_command_no_seal_reports_pending_entries(capsys):
+    make_entries(2)
+    call_command("icv_core_audit_verify", no_seal=True)
+    out = capsys.readouterr().out
+    assert "The audit chain is empty; nothing to verify." in out
+    assert "2 entries are not sealed yet." in out
+    assert AuditEntry.objects.unsealed().count() == 2

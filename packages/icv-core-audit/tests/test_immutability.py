@@ -300,3 +300,17 @@ def test_bypass_is_reset_when_the_block_raises():
     with pytest.raises(RuntimeError), transaction.atomic(), _bypass_immutability():
         raise RuntimeError("boom")
     assert not audit_models._bypass_active("default")
+
+
+@pytest.mark.parametrize("model_name", sorted(MAKERS))
+def test_basemodel_save_trick_is_refused(model_name):
+    # Upstream's own tests bypassed the guard with BaseModel.save(entry). The
+    # audit models do not inherit BaseModel, so the trick cannot even start.
+    from icv_core.models import BaseModel
+
+    obj = MAKERS[model_name](get_user_model().objects.create(username="u"))
+    before = row(type(obj), obj.pk)
+    obj.description = "tampered"
+    with pytest.raises((TypeError, ImmutableRecordError)), transaction.atomic():
+        BaseModel.save(obj)
+    assert row(type(obj), obj.pk) == before
