@@ -12,7 +12,10 @@ installed). It extracts five lists from the code:
   options each command adds to its parser;
 - signals: every ``django.dispatch.Signal`` in ``icv_core.signals`` and
   ``icv_core.audit.signals``;
-- template filters: the filters registered by ``{% load icv_core %}``.
+- template filters: the filters registered by ``{% load icv_core %}``;
+- public modules: every module under ``icv_core`` whose name has no leading
+  underscore (migrations and command modules aside) must be rendered by a
+  ``::: module`` block of an API page or named on a reference page.
 
 and the same five lists from the reference pages (``docs/content/reference``),
 then exits 1 when a name is missing on either side: undocumented code, or
@@ -160,6 +163,23 @@ def code_signals() -> set[str]:
     return names
 
 
+def code_modules() -> set[str]:
+    """Dotted names of the public modules (no ``_`` in any part of the path)."""
+    names: set[str] = set()
+    for src in SOURCES:
+        for path in src.rglob("*.py"):
+            parts = path.relative_to(src.parent).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            if "migrations" in parts or "management" in parts:
+                continue
+            if any(part.startswith("_") for part in parts):
+                continue
+            names.add(".".join(parts))
+    # Namespace and package roots only re-export or hold nothing of their own.
+    return names - {"icv_core", "icv_core.templatetags"}
+
+
 def code_filters() -> set[str]:
     try:
         module = importlib.import_module("icv_core.templatetags.icv_core")
@@ -215,6 +235,18 @@ def doc_filters() -> set[str]:
     return _headings(_page("filters.md"), r"[a-z_]+")
 
 
+def doc_modules(modules: set[str]) -> set[str]:
+    """Modules rendered by ``::: name`` on an API page, or named on a reference page."""
+    pages = [path.read_text() for path in sorted(REFERENCE.rglob("*.md"))]
+    rendered = {
+        name
+        for text in pages
+        for name in re.findall(r"^::: ([\w.]+)\s*$", text, re.MULTILINE)
+    }
+    named = {name for name in modules if any(f"`{name}`" in text for text in pages)}
+    return rendered | named
+
+
 # --- comparison -------------------------------------------------------------
 
 
@@ -243,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         "signal": (code_signals(), doc_signals()),
         "template filter": (code_filters(), doc_filters()),
     }
+    modules = code_modules()
+    lists["public module"] = (modules, doc_modules(modules))
     code_cmds, doc_cmds = code_commands(), doc_commands()
     lists["management command"] = (set(code_cmds), set(doc_cmds))
     for kind, (in_code, in_docs) in lists.items():
