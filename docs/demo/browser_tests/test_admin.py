@@ -75,6 +75,15 @@ def _order_id(browser: Browser) -> str:
     return match.group(1)
 
 
+def test_home_page(browser: Browser) -> None:
+    browser.get("/")
+    browser.assert_healthy()
+    page = _text(browser)
+    assert "Example shop" in page and ORDER in page
+    assert "1 soft-deleted" in page, page  # the demo data's cascade
+    browser.save("shop-home")
+
+
 def test_log_in(browser: Browser) -> None:
     browser.get("/admin/login/?next=/admin/")
     browser.assert_healthy()
