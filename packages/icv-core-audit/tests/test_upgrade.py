@@ -246,6 +246,7 @@ def test_trigger_guards_adopted_rows(legacy_database):
         cursor.execute("DELETE FROM icv_core_auditentry WHERE id = %s", [old.pk])
 
 
+@pytest.mark.slow
 def test_migrations_reverse_and_reapply_cleanly():
     call_command("migrate", "icv_core_audit", "0001", verbosity=0)
     with connection.cursor() as cursor:
