@@ -677,3 +677,17 @@ def test_failed_cascade_restores_instance_state(library):
     assert author.is_active is True and author.deleted_at is None
     assert loaded_values(author)["is_active"] is True
     assert_restored(author)
+
+
+def test_plain_update_of_the_flag_keeps_deleted_at_consistent(subs):
+    gone = Subscription.all_objects.get(pk=subs["pro", "gone"].pk)
+    assert Subscription.objects.filter(plan="pro").update(is_active=False) == 1
+    live = Subscription.all_objects.get(pk=subs["pro", "live"].pk)
+    assert live.deleted_at is not None
+    # An existing stamp is kept.
+    Subscription.all_objects.filter(plan="pro").update(is_active=False)
+    assert Subscription.all_objects.get(pk=gone.pk).deleted_at == gone.deleted_at
+    assert Subscription.all_objects.filter(plan="pro").update(is_active=True) == 2
+    assert set(
+        Subscription.all_objects.filter(plan="pro").values_list("deleted_at", flat=True)
+    ) == {None}

@@ -179,6 +179,30 @@ class SoftDeleteQuerySet(models.QuerySet):
 
     restore.queryset_only = True  # type: ignore[attr-defined]
 
+    def update(self, **kwargs: Any) -> int:
+        """Django's update(); setting the flag also keeps ``deleted_at`` right.
+
+        ``update(is_active=False)`` stamps ``deleted_at`` on rows that have
+        none; ``update(is_active=True)`` clears it, unless ``deleted_at`` is
+        given too. No soft-delete signals are sent: use :meth:`soft_delete`
+        and :meth:`restore` for that.
+        """
+        flag = flag_field_of(self.model)
+        if flag in kwargs and "deleted_at" not in kwargs:
+            value = kwargs[flag]
+            if value is False:
+                from django.db.models.functions import Coalesce
+                from django.utils import timezone
+
+                kwargs["deleted_at"] = Coalesce(
+                    models.F("deleted_at"), models.Value(timezone.now())
+                )
+            elif value is True:
+                kwargs["deleted_at"] = None
+        return super().update(**kwargs)
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
     # -- deletion --------------------------------------------------------------
 
     def delete(self) -> tuple[int, dict[str, int]]:

@@ -306,8 +306,10 @@ def restore_queryset(queryset: Any, *, cascade: bool) -> int:
         )
     else:
         with transaction.atomic(using=using, savepoint=False):
+            # deleted_at stays until finish_restore(): children match on it.
             count = roots.update(
-                **{flag: True}, **set_based_extra_values(model, restored_at)
+                **{flag: True, "deleted_at": F("deleted_at")},
+                **set_based_extra_values(model, restored_at),
             )
             if count:
                 touched = cascade_restore(model, restored_at, using, stamp=None)

@@ -7,6 +7,7 @@ from typing import Any
 from django.core import checks
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 _LEVELS = {
     checks.CRITICAL: "CRITICAL",
@@ -18,7 +19,7 @@ _LEVELS = {
 
 
 class Command(BaseCommand):
-    help = _(
+    help = gettext_lazy(
         "Check the django-icv-core configuration and print a report. Exits "
         "with status 1 when an error (or, with --fail-level WARNING, a "
         "warning) is found."
