@@ -147,3 +147,12 @@ def test_command_exit_code_in_a_real_process(tmp_path):
         check=False,
     )
     assert good.returncode == 0, good.stdout + good.stderr
+
+
+def test_command_help(capsys):
+    from django.core.management import get_commands, load_command_class
+
+    command = load_command_class(get_commands()["icv_core_check"], "icv_core_check")
+    parser = command.create_parser("manage.py", "icv_core_check")
+    text = parser.format_help()
+    assert "--fail-level" in text and "django-icv-core configuration" in text

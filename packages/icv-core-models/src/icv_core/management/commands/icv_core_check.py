@@ -7,7 +7,6 @@ from typing import Any
 from django.core import checks
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 _LEVELS = {
     checks.CRITICAL: "CRITICAL",
@@ -19,7 +18,9 @@ _LEVELS = {
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    # Plain strings: argparse cannot format lazy translations (Django's own
+    # commands do the same).
+    help = (
         "Check the django-icv-core configuration and print a report. Exits "
         "with status 1 when an error (or, with --fail-level WARNING, a "
         "warning) is found."
