@@ -9,14 +9,13 @@ import pytest
 from django.core.files.storage import storages
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from ops_helpers import install_chain_stub, make_entries
+from ops_helpers import make_entries
 
 from icv_core.audit import _archive
 from icv_core.audit.management.commands import icv_core_audit_archive as archive_cmd
 from icv_core.audit.models import AuditArchive, AuditEntry
 
 pytestmark = pytest.mark.django_db
-install_chain_stub()
 
 
 @pytest.fixture(autouse=True)
@@ -343,7 +342,11 @@ def test_rearchiving_restored_entries_reuses_the_record():
 
 
 def _peak_archiving(n):
+    from icv_core.audit import chain
+
     make_entries(n, age_days=100, batch=10000)
+    # Sealing has its own batching; measure the archive command's own memory.
+    chain.seal_pending()
     tracemalloc.start()
     try:
         run("--batch-size", "2000", verbosity=0)
@@ -362,3 +365,25 @@ def test_memory_stays_flat_as_the_table_grows():
     large = _peak_archiving(200_000)
     # Four times the rows may not need noticeably more memory.
     assert large < small * 1.25 + 2 * 1024 * 1024, (small, large)
+
+
+def test_chain_still_verifies_after_archiving_and_manifest_has_boundaries():
+    from icv_core.audit import chain
+
+    make_entries(12, age_days=100)
+    make_entries(4, age_days=1)
+    chain.seal_pending()
+    boundary = AuditEntry.objects.get(sequence=10)
+    first = AuditEntry.objects.get(sequence=1)
+    run("--batch-size", "5", verbosity=0)
+    records = list(AuditArchive.objects.order_by("first_sequence"))
+    assert [r.row_count for r in records] == [5, 5, 2]
+    assert records[0].first_prev_hash == first.prev_hash
+    assert records[1].last_entry_hash == boundary.entry_hash
+    # Consecutive archives link up.
+    for older, newer in zip(records, records[1:], strict=False):
+        assert older.last_sequence + 1 == newer.first_sequence
+    report = chain.verify()
+    assert report.ok, report.first_break
+    assert report.start_from_archive
+    assert report.checked == 4

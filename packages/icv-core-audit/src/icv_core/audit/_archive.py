@@ -168,6 +168,7 @@ def write_batch(
     hashing = _HashingWriter(target)
     with gzip.GzipFile(filename="", mode="wb", fileobj=hashing, mtime=0) as gz:
         last: dict[str, Any] | None = None
+        pending: list[bytes] = []
         for row in rows:
             if last is None:
                 manifest.first_id = _text(row.get("id"))
@@ -175,9 +176,14 @@ def write_batch(
                 manifest.first_sequence = row.get("sequence")
                 manifest.first_prev_hash = row.get("prev_hash") or ""
                 manifest.fields = sorted(row)
-            gz.write(dumps_line(row))
+            pending.append(dumps_line(row))
+            if len(pending) >= 256:  # fewer, larger writes into the compressor
+                gz.write(b"".join(pending))
+                pending.clear()
             manifest.row_count += 1
             last = row
+        if pending:
+            gz.write(b"".join(pending))
         if last is not None:
             manifest.last_id = _text(last.get("id"))
             manifest.last_created_at = _text(last.get("created_at"))

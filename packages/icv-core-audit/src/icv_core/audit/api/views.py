@@ -37,14 +37,19 @@ class AuditCursorPagination(CursorPagination):
 
 
 def _parse_when(name: str, raw: str, *, end: bool) -> dt.datetime:
-    value = parse_datetime(raw)
-    if value is None:
+    try:
+        # A plain date means the whole day (parse_datetime would read it as
+        # midnight on Python 3.11+).
         day = parse_date(raw)
-        if day is None:
-            raise ValidationError({name: f"Not an ISO 8601 date or datetime: {raw!r}."})
+        value = None if day is not None else parse_datetime(raw)
+    except ValueError:
+        day = value = None
+    if day is not None:
         value = dt.datetime.combine(day, dt.time.min)
         if end:
             value += dt.timedelta(days=1)
+    if value is None:
+        raise ValidationError({name: f"Not an ISO 8601 date or datetime: {raw!r}."})
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value

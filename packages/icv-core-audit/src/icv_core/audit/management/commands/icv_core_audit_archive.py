@@ -339,12 +339,13 @@ class Command(BaseCommand):
             start = first
             while start <= last:
                 stop = min(start + DELETE_CHUNK - 1, last)
-                count, _ = (
-                    AuditEntry.objects.using(self.using)
-                    .filter(sequence__gte=start, sequence__lte=stop)
-                    .delete()
+                chunk = AuditEntry.objects.using(self.using).filter(
+                    sequence__gte=start, sequence__lte=stop
                 )
-                deleted += count
+                # One DELETE per chunk. Nothing references audit entries, so
+                # the collector (a SELECT of every row plus a signal per row)
+                # would only cost time; the bypass allows this path too.
+                deleted += chunk._raw_delete(self.using)
                 start = stop + 1
                 if start <= last:
                     _fault("mid_delete")
