@@ -25,9 +25,8 @@ __all__ = ["make_uuid", "uuid7"]
 
 _COUNTER_BITS = 42
 _COUNTER_MAX = (1 << _COUNTER_BITS) - 1
-# The counter is seeded with 41 random bits, leaving the top bit clear so at
-# least 2**41 ids fit in one millisecond before it overflows.
-_SEED_BITS = _COUNTER_BITS - 1
+# The counter is seeded with 41 random bits (the top bit clear), so at least
+# 2**41 ids fit in one millisecond before it overflows.
 
 _lock = threading.Lock()
 _last_ms = 0
@@ -37,8 +36,18 @@ _counter = 0
 _time_ns = time.time_ns
 
 
-def _random_bits(bits: int) -> int:
-    return int.from_bytes(os.urandom((bits + 7) // 8), "big") >> (-bits % 8)
+_VERSION_AND_VARIANT = (0x7 << 76) | (0b10 << 62)
+_UUID_new = object.__new__
+_set = object.__setattr__
+
+
+def _from_int(value: int) -> _uuid.UUID:
+    # The value is built well-formed below; skip UUID.__init__'s argument
+    # parsing (what Python 3.14's uuid module does internally too).
+    result = _UUID_new(_uuid.UUID)
+    _set(result, "int", value)
+    _set(result, "is_safe", _uuid.SafeUUID.unknown)
+    return result
 
 
 def uuid7() -> _uuid.UUID:
@@ -51,26 +60,26 @@ def uuid7() -> _uuid.UUID:
     the counter overflows, the timestamp is advanced by one millisecond.
     """
     global _last_ms, _counter
-    now_ms = (_time_ns() // 1_000_000) & ((1 << 48) - 1)
+    now_ms = (_time_ns() // 1_000_000) & 0xFFFF_FFFF_FFFF
+    # 80 random bits: 32 for the tail, 41 to seed the counter.
+    rand = int.from_bytes(os.urandom(10), "big")
     with _lock:
         if now_ms > _last_ms:
             _last_ms = now_ms
-            _counter = _random_bits(_SEED_BITS)
+            _counter = rand >> 39
         else:
             _counter += 1
             if _counter > _COUNTER_MAX:
                 _last_ms += 1
-                _counter = _random_bits(_SEED_BITS)
+                _counter = rand >> 39
         ms, counter = _last_ms, _counter
-    value = (
+    return _from_int(
         (ms << 80)
-        | (0x7 << 76)
+        | _VERSION_AND_VARIANT
         | ((counter >> 30) << 64)
-        | (0b10 << 62)
         | ((counter & 0x3FFF_FFFF) << 32)
-        | _random_bits(32)
+        | (rand & 0xFFFF_FFFF)
     )
-    return _uuid.UUID(int=value)
 
 
 def make_uuid() -> _uuid.UUID:
