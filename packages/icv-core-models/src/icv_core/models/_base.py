@@ -40,7 +40,7 @@ def loaded_values(instance: models.Model) -> dict[str, Any]:
     if isinstance(state, tuple):
         state = dict(zip(*state, strict=True))
         instance.__dict__[_LOADED] = state
-    return dict(state)
+    return dict(state)  # a copy: callers may change it freely
 
 
 def set_loaded_values(instance: models.Model, values: Mapping[str, Any]) -> None:
@@ -163,8 +163,10 @@ class BaseModel(UUIDModel, TimestampedModel):
     ) -> BaseModel:
         # **kwargs: Django 6.1 passes fetch_mode; older versions pass nothing.
         instance = super().from_db(db, field_names, values, **kwargs)
-        # Keep the cheap tuples; loaded_values() builds the dict on demand.
-        instance.__dict__[_LOADED] = (tuple(field_names), tuple(values))
+        # Keep Django's own sequences (no copy: field_names is shared by every
+        # row of a queryset, values is a fresh slice per row);
+        # loaded_values() builds the dict only when asked.
+        instance.__dict__[_LOADED] = (field_names, values)
         return instance
 
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
