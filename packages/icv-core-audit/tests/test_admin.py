@@ -28,7 +28,7 @@ def make(n, user=None):
             action="UPDATE",
             user=user,
             description=f"entry {i}",
-            metadata={"changes": {"name": {"old": "a", "new": f"<b>{i}</b>"}}},
+            metadata={"changed_fields": {"name": {"old": "a", "new": f"<b>{i}</b>"}}},
             created_at=timezone.now() - dt.timedelta(days=i % 20),
         )
 
@@ -64,7 +64,12 @@ def test_entry_admin_is_read_only_for_superusers(client, superuser):
     assert response.status_code == 200
     assert b'name="_save"' not in response.content
     assert b'name="_continue"' not in response.content
-    assert b"&lt;b&gt;0&lt;/b&gt;" in response.content  # the diff, escaped
+    # The diff: old value struck out, new value escaped.
+    assert (
+        b"<td>name</td><td><del><code>&quot;a&quot;</code></del></td>"
+        in response.content
+    )
+    assert b"&lt;b&gt;0&lt;/b&gt;" in response.content
     assert b"<b>0</b>" not in response.content
     # No delete action on the changelist, and posting it does nothing.
     response = client.get(changelist)

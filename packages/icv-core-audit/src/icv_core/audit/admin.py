@@ -66,10 +66,13 @@ def render_changes(changes: Any) -> str:
 
 
 def _entry_changes(entry: Any) -> Any:
-    changes = getattr(entry, "changes", None)
-    if changes is None and isinstance(entry.metadata, dict):
-        changes = entry.metadata.get("changes")
-    return changes
+    """The field diff of an entry: ``changed_fields`` (UPDATE, as written by
+    the mixin), else ``fields`` (CREATE/DELETE values), else ``changes``."""
+    metadata = entry.metadata if isinstance(entry.metadata, dict) else {}
+    for key in ("changed_fields", "fields", "changes"):
+        if metadata.get(key):
+            return metadata[key]
+    return None
 
 
 class ReadOnlyAdminMixin:
@@ -84,10 +87,8 @@ class ReadOnlyAdminMixin:
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)  # type: ignore[misc]
-        actions.pop("delete_selected", None)
-        return actions
+    #: No actions at all, so no site-wide "delete selected" either.
+    actions = None
 
 
 def _target(obj: Any) -> str:
