@@ -14,7 +14,8 @@ import django
 django.setup()
 from django.core.management import call_command
 import icv_core.audit.admin, icv_core.audit.models
-from icv_core.audit.management.commands import icv_core_audit_archive, icv_core_audit_stats
+import icv_core.audit.management.commands.icv_core_audit_archive
+import icv_core.audit.management.commands.icv_core_audit_stats
 assert "rest_framework" not in {m for m in sys.modules if sys.modules[m] is not None}
 try:
     import icv_core.audit.api.urls
