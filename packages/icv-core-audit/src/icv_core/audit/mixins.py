@@ -78,8 +78,11 @@ class AuditMixin(models.Model):
     save.alters_data = True  # type: ignore[attr-defined]
 
     @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
-        instance = super().from_db(db, field_names, values)
+    def from_db(
+        cls, db: str | None, field_names: Any, values: Any, **kwargs: Any
+    ) -> Any:
+        # **kwargs: Django 6.1 passes fetch_mode; older versions pass nothing.
+        instance = super().from_db(db, field_names, values, **kwargs)
         if "_icv_loaded_values" not in instance.__dict__:
             # Plain models.Model subclasses: keep a snapshot like BaseModel does.
             from icv_core.models import set_loaded_values
