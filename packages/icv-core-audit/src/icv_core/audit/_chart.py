@@ -91,7 +91,7 @@ def stacked_bar_chart(
         )
     for i, day in enumerate(days):
         x = left + i * slot + (slot - bar_w) / 2
-        y_cursor = top + plot_h
+        y_cursor: float = top + plot_h
         for index, (label, counts) in enumerate(series.items()):
             count = counts[i]
             if not count:

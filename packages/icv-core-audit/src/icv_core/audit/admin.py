@@ -16,6 +16,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -87,9 +88,6 @@ class ReadOnlyAdminMixin:
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    #: No actions at all, so no site-wide "delete selected" either.
-    actions = None
-
 
 def _target(obj: Any) -> str:
     if obj.target_content_type_id is None:
@@ -120,6 +118,8 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     search_fields = ("description", "username", "target_object_id", "request_id")
     list_select_related = ("user", "target_content_type")
+    # No actions at all, so no site-wide "delete selected" either.
+    actions = None
     ordering = ("-created_at",)
     show_full_result_count = False
     change_list_template = "icv_core_audit/admin/auditentry_change_list.html"
@@ -197,6 +197,7 @@ class AdminActivityLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     search_fields = ("description", "action_type", "admin_username", "target_object_id")
     list_select_related = ("admin_user", "target_content_type")
+    actions = None
     ordering = ("-created_at",)
     show_full_result_count = False
     exclude = ("metadata",)
@@ -305,8 +306,8 @@ class SystemAlertAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "form": form,
             "alerts": queryset.filter(is_resolved=False),
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(
             request, "icv_core_audit/admin/resolve_alerts.html", context

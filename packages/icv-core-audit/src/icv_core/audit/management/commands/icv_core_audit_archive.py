@@ -58,6 +58,10 @@ def entry_fields() -> list[str]:
     return [f.attname for f in AuditEntry._meta.concrete_fields]
 
 
+def _parse_dt(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
 def record_values(manifest: _archive.Manifest, storage_alias: str) -> dict[str, Any]:
     """AuditArchive field values for a manifest."""
     return {
@@ -66,8 +70,8 @@ def record_values(manifest: _archive.Manifest, storage_alias: str) -> dict[str, 
         "row_count": manifest.row_count,
         "first_entry_id": manifest.first_id,
         "last_entry_id": manifest.last_id,
-        "first_created_at": dt.datetime.fromisoformat(manifest.first_created_at),
-        "last_created_at": dt.datetime.fromisoformat(manifest.last_created_at),
+        "first_created_at": _parse_dt(manifest.first_created_at),
+        "last_created_at": _parse_dt(manifest.last_created_at),
         "first_sequence": manifest.first_sequence,
         "last_sequence": manifest.last_sequence,
         "first_prev_hash": manifest.first_prev_hash,
