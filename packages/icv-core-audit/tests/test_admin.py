@@ -273,3 +273,21 @@ def test_alert_admin_filters_and_no_add(client, superuser):
     assert (
         client.get(reverse("admin:icv_core_audit_systemalert_add")).status_code == 403
     )
+
+
+def test_archive_admin_is_read_only(client, superuser):
+    from icv_core.audit.models import AuditArchive
+
+    a = AuditArchive.objects.create(
+        storage_alias="default", path="p.jsonl.gz", row_count=3, sha256="0" * 64
+    )
+    assert (
+        client.get(reverse("admin:icv_core_audit_auditarchive_changelist")).status_code
+        == 200
+    )
+    assert (
+        client.get(reverse("admin:icv_core_audit_auditarchive_add")).status_code == 403
+    )
+    delete = reverse("admin:icv_core_audit_auditarchive_delete", args=[a.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert AuditArchive.objects.count() == 1

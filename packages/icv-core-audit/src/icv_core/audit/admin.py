@@ -28,7 +28,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from icv_core.audit import _chart, _stats
-from icv_core.audit.models import AdminActivityLog, AuditEntry, SystemAlert
+from icv_core.audit.models import (
+    AdminActivityLog,
+    AuditArchive,
+    AuditEntry,
+    SystemAlert,
+)
 
 OVERVIEW_DAYS = 30
 
@@ -217,6 +222,29 @@ class AdminActivityLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("metadata"))
     def metadata_display(self, obj: AdminActivityLog) -> str:
         return format_html("<pre>{}</pre>", _pretty_json(obj.metadata))
+
+
+@admin.register(AuditArchive)
+class AuditArchiveAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Archives written by ``icv_core_audit_archive`` (read-only)."""
+
+    list_display = (
+        "path",
+        "storage_alias",
+        "row_count",
+        "first_sequence",
+        "last_sequence",
+        "first_created_at",
+        "last_created_at",
+        "completed_at",
+    )
+    list_filter = ("storage_alias",)
+    search_fields = ("path", "sha256")
+    ordering = ("-last_sequence",)
+    actions = None
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
 
 
 class ResolveAlertForm(forms.Form):
