@@ -404,3 +404,34 @@ def test_duplicate_insert_failure_writes_no_entry(audit_on):
     with pytest.raises(IntegrityError), transaction.atomic():
         clone.save(force_insert=True)
     assert actions(contract) == ["CREATE"]
+
+
+def test_instance_soft_delete_costs_one_insert(
+    audit_on, warm_content_types, django_assert_num_queries
+):
+    doc = Document.objects.create(title="d")
+    with django_assert_num_queries(2) as captured:
+        doc.soft_delete()
+    assert kinds([q["sql"] for q in captured.captured_queries]) == ["UPDATE", "INSERT"]
+    with django_assert_num_queries(2) as captured:
+        doc.restore()
+    assert kinds([q["sql"] for q in captured.captured_queries]) == ["UPDATE", "INSERT"]
+
+
+def test_soft_delete_save_with_other_changes_is_still_an_update(audit_on):
+    doc = Document.objects.create(title="d")
+    doc.title = "changed before soft delete"
+    doc.soft_delete()  # saves only the soft-delete fields
+    doc.save()  # the title change is still recorded
+    assert actions(doc) == ["CREATE", "SOFT_DELETE", "UPDATE"]
+    assert entries(action="UPDATE")[0].metadata["changed_fields"] == {
+        "title": {"old": "d", "new": "changed before soft delete"}
+    }
+
+
+def test_soft_delete_without_field_tracking_is_not_an_update(audit_on, settings):
+    settings.ICV_CORE_AUDIT_TRACK_FIELD_CHANGES = False
+    doc = Document.objects.create(title="d")
+    doc.soft_delete()
+    doc.restore()
+    assert actions(doc) == ["CREATE", "SOFT_DELETE", "RESTORE"]

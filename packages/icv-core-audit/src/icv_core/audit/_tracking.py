@@ -189,18 +189,23 @@ def on_post_save(
         metadata = {"fields": current_values(instance)} if track_values else {}
         _write(instance, "CREATE", using, metadata)
         return
-    old = loaded_values(instance)
+    soft_op = instance.__dict__.pop(_SUPPRESS, False)
+    if (
+        soft_op
+        and update_fields is not None
+        and set(update_fields) <= _soft_fields(sender) | {"updated_at"}
+    ):
+        # The save inside soft_delete()/restore(): that operation gets its own
+        # SOFT_DELETE/RESTORE entry.
+        return
     if not track_values:
         _write(instance, "UPDATE", using, {})
         return
+    old = loaded_values(instance)
     if old:
-        diff = changed_fields(instance, old, update_fields)
-        soft_op = instance.__dict__.get(_SUPPRESS)
-        if soft_op and diff and set(diff) <= _soft_fields(sender):
-            # The save inside soft_delete()/restore(): that gets its own
-            # SOFT_DELETE/RESTORE entry.
-            return
-        metadata: dict[str, Any] = {"changed_fields": diff}
+        metadata: dict[str, Any] = {
+            "changed_fields": changed_fields(instance, old, update_fields)
+        }
     else:
         # Not loaded from the DB (e.g. Model(pk=...).save()): old values unknown.
         metadata = {

@@ -10,10 +10,10 @@ model class as ``sender``; receivers should accept ``**kwargs``.
     (``log_event``, ``AuditMixin``, ``@audited``, auth handlers). Bulk paths
     (a queryset ``soft_delete()``/``restore()`` of N tracked rows, written with
     one ``bulk_create``) send it once per entry, in order, with the extra
-    keyword ``bulk=True``. A security entry re-written by the middleware after
-    its transaction rolled back is announced again with ``rewritten=True``.
-    Receivers that raise are logged and do not undo the entry on the bulk and
-    rewrite paths.
+    keyword ``bulk=True``. A security entry that the request middleware writes
+    again after its transaction rolled back (see :mod:`icv_core.audit.services`)
+    is announced a second time, with the same ``instance.pk``. Receivers that
+    raise on the bulk path are logged and do not undo the entries.
 
 ``system_alert_raised(sender=SystemAlert, instance=alert)``
     After a new alert row is inserted (``raise_alert()``, ``SystemAlert.save()``
