@@ -229,3 +229,19 @@ def test_without_the_middleware_security_events_follow_the_transaction(
 ):
     assert client.get("/denied/").status_code == 403
     assert AuditEntry.objects.count() == 0
+
+
+@pytest.mark.urls(URLS)
+@pytest.mark.django_db(transaction=True)
+def test_security_event_survives_under_asgi(
+    async_client, audit_on, audit_middleware, atomic_requests
+):
+    import asyncio
+
+    from capture_helpers import close_thread_connections
+
+    response = asyncio.run(async_client.get("/denied/"))
+    close_thread_connections()
+    assert response.status_code == 403
+    assert Customer.objects.count() == 0
+    assert [e.action for e in entries()] == ["PERMISSION_DENIED"]
