@@ -182,7 +182,7 @@ def _wrap_log_actions() -> None:
     setattr(log_actions, _WRAPPED, True)
     log_actions.__doc__ = original.__doc__
     log_actions.__wrapped__ = original  # type: ignore[attr-defined]
-    LogEntryManager.log_actions = log_actions
+    setattr(LogEntryManager, "log_actions", log_actions)  # noqa: B010
 
 
 def connect() -> None:

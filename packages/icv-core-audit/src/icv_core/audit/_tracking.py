@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Model
 from django.db.models import signals as model_signals
 
 from icv_core.audit import _serialize
@@ -40,20 +41,21 @@ def _mixin_class() -> type:
     return AuditMixin
 
 
-def _excluded(model: type) -> bool:
+def _excluded(model: type[Model]) -> bool:
     excluded = settings.AUDIT_EXCLUDE_MODELS or ()
     if not excluded:
         return False
     labels = {str(item).lower() for item in excluded}
     opts = model._meta
+    concrete = opts.concrete_model or model
     return (
         opts.label_lower in labels
-        or opts.concrete_model._meta.label_lower in labels
+        or concrete._meta.label_lower in labels
         or opts.app_label.lower() in labels
     )
 
 
-def is_tracked(model: type) -> bool:
+def is_tracked(model: type[Model]) -> bool:
     """Whether saves/deletes of ``model`` are audited right now."""
     if not settings.AUDIT_ENABLED:
         return False
@@ -69,7 +71,7 @@ def is_tracked(model: type) -> bool:
     return not _excluded(model)
 
 
-def tracked_fields(model: type) -> tuple[Any, ...]:
+def tracked_fields(model: type[Model]) -> tuple[Any, ...]:
     """Concrete fields whose values are recorded: not the pk, not auto_now(_add)."""
     fields = _FIELDS_CACHE.get(model)
     if fields is None:
@@ -136,7 +138,7 @@ def changed_fields(
     return diff
 
 
-def _soft_fields(model: type) -> set[str]:
+def _soft_fields(model: type[Model]) -> set[str]:
     try:
         from icv_core.managers import flag_field_of
 
@@ -172,7 +174,7 @@ def _write(instance: Any, action: str, using: str, metadata: dict[str, Any]) -> 
 
 
 def on_post_save(
-    sender: type,
+    sender: type[Model],
     instance: Any,
     created: bool,
     raw: bool = False,
@@ -185,6 +187,7 @@ def on_post_save(
     from icv_core.models import loaded_values
 
     track_values = settings.AUDIT_TRACK_FIELD_CHANGES
+    metadata: dict[str, Any]
     if created:
         metadata = {"fields": current_values(instance)} if track_values else {}
         _write(instance, "CREATE", using, metadata)
@@ -203,9 +206,7 @@ def on_post_save(
         return
     old = loaded_values(instance)
     if old:
-        metadata: dict[str, Any] = {
-            "changed_fields": changed_fields(instance, old, update_fields)
-        }
+        metadata = {"changed_fields": changed_fields(instance, old, update_fields)}
     else:
         # Not loaded from the DB (e.g. Model(pk=...).save()): old values unknown.
         metadata = {
@@ -217,7 +218,7 @@ def on_post_save(
 
 
 def on_post_delete(
-    sender: type, instance: Any, using: str = "default", **kwargs: Any
+    sender: type[Model], instance: Any, using: str = "default", **kwargs: Any
 ) -> None:
     if not is_tracked(sender):
         return
@@ -229,11 +230,11 @@ def on_post_delete(
     _write(instance, "DELETE", using, metadata)
 
 
-def on_pre_soft_op(sender: type, instance: Any, **kwargs: Any) -> None:
+def on_pre_soft_op(sender: type[Model], instance: Any, **kwargs: Any) -> None:
     instance.__dict__[_SUPPRESS] = True
 
 
-def _soft_op_done(sender: type, instance: Any, using: str, action: str) -> None:
+def _soft_op_done(sender: type[Model], instance: Any, using: str, action: str) -> None:
     instance.__dict__.pop(_SUPPRESS, None)
     if not is_tracked(sender):
         return
@@ -245,19 +246,19 @@ def _soft_op_done(sender: type, instance: Any, using: str, action: str) -> None:
 
 
 def on_post_soft_delete(
-    sender: type, instance: Any, using: str = "default", **kwargs: Any
+    sender: type[Model], instance: Any, using: str = "default", **kwargs: Any
 ) -> None:
     _soft_op_done(sender, instance, using, "SOFT_DELETE")
 
 
 def on_post_restore(
-    sender: type, instance: Any, using: str = "default", **kwargs: Any
+    sender: type[Model], instance: Any, using: str = "default", **kwargs: Any
 ) -> None:
     _soft_op_done(sender, instance, using, "RESTORE")
 
 
 def _bulk(
-    sender: type, pks: Any, using: str, action: str, metadata: dict[str, Any]
+    sender: type[Model], pks: Any, using: str, action: str, metadata: dict[str, Any]
 ) -> None:
     if not pks or not is_tracked(sender):
         return
@@ -286,7 +287,7 @@ def _bulk(
 
 
 def on_post_bulk_soft_delete(
-    sender: type,
+    sender: type[Model],
     pks: Any,
     using: str = "default",
     deleted_at: Any = None,
@@ -299,7 +300,7 @@ def on_post_bulk_soft_delete(
 
 
 def on_post_bulk_restore(
-    sender: type, pks: Any, using: str = "default", **kwargs: Any
+    sender: type[Model], pks: Any, using: str = "default", **kwargs: Any
 ) -> None:
     _bulk(sender, pks, using, "RESTORE", {})
 
@@ -324,7 +325,7 @@ def _per_model_signals() -> list[tuple[Any, Any, str]]:
     ]
 
 
-def connect_model(model: type, kind: str) -> None:
+def connect_model(model: type[Model], kind: str) -> None:
     """Connect the per-model receivers (``kind`` is "mixin" or "auto")."""
     for signal, receiver, name in _per_model_signals():
         signal.connect(
@@ -335,7 +336,7 @@ def connect_model(model: type, kind: str) -> None:
         )
 
 
-def disconnect_model(model: type, kind: str) -> None:
+def disconnect_model(model: type[Model], kind: str) -> None:
     for signal, receiver, name in _per_model_signals():
         signal.disconnect(
             receiver,

@@ -128,7 +128,7 @@ class AuditRequestMiddleware:
             return self.__acall__(request)
         token = _begin(request)
         try:
-            return self.get_response(request)  # type: ignore[return-value]
+            return self.get_response(request)
         finally:
             context = _audit_context.get()
             try:

@@ -79,14 +79,11 @@ def resolve_user(user: Any = None, request: Any = None) -> Any:
         return _real_user(user)
     if request is not None:
         return _real_user(getattr(request, "user", None))
-    try:
-        from icv_core.middleware import get_current_user
-    except ImportError:  # pragma: no cover - models part always present
-        get_current_user = None
-    if get_current_user is not None:
-        current = _real_user(get_current_user())
-        if current is not None:
-            return current
+    from icv_core.middleware import get_current_user
+
+    current = _real_user(get_current_user())
+    if current is not None:
+        return current
     context = current_context()
     return None if context is None else context.user
 
