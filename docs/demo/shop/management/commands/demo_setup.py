@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from icv_core.audit import chain
 from icv_core.audit.models import AuditEntry, SystemAlert
 from icv_core.audit.services import log_event, raise_alert
 from icv_core.middleware import acting_as
@@ -43,13 +44,16 @@ class Command(BaseCommand):
             return
         with transaction.atomic(), acting_as(user):
             self._load(user)
+        # Seal the new entries into the hash chain (in production: run
+        # `manage.py icv_core_audit_seal` every minute or so).
+        sealed = chain.seal_pending()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Loaded {Product.objects.count()} products, "
                 f"{Customer.objects.count()} customers, "
                 f"{Order.all_objects.count()} orders "
                 f"({Order.all_objects.deleted().count()} soft-deleted), "
-                f"{AuditEntry.objects.count()} audit entries, "
+                f"{AuditEntry.objects.count()} audit entries ({sealed} sealed), "
                 f"{SystemAlert.objects.filter(is_resolved=False).count()} open alerts."
             )
         )
