@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -21,7 +22,7 @@ from icv_core.audit.signals import audit_entry_created
 pytestmark = pytest.mark.django_db
 
 
-def actions(obj) -> list[str]:
+def actions(obj: Any) -> list[str]:
     return [e.action for e in entries(target_object_id=str(obj.pk))]
 
 

@@ -34,6 +34,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Model
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from icv_core.audit import _request, _serialize
@@ -146,7 +147,7 @@ def build_entry(
     user: Any,
     target_content_type: ContentType | None = None,
     target_object_id: str | None = None,
-    description: str = "",
+    description: str | Promise = "",
     metadata: dict[str, Any] | None = None,
     request_values: dict[str, Any] | None = None,
 ) -> Any:
@@ -312,7 +313,7 @@ def log_event(
     action: str,
     user: Any = None,
     target: Any = None,
-    description: str = "",
+    description: str | Promise = "",
     metadata: dict[str, Any] | None = None,
     request: Any = None,
 ) -> Any:
