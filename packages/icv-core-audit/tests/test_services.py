@@ -302,3 +302,46 @@ def test_log_event_is_one_insert(audit_on, alice, django_assert_num_queries):
     with django_assert_num_queries(1) as captured:
         log_event("DATA", "CUSTOM", user=alice, target=ticket, metadata={"a": 1})
     assert captured.captured_queries[0]["sql"].startswith("INSERT")
+
+
+def _hostile(rng, size):
+    alphabet = (
+        "abc123.:,[]% \t\r\n\x00\x1b\x7f\x85\u2028\u202e\u200d\ud800\U0001f600"
+        "\u4e2d<>'\"\\"
+    )
+    return "".join(rng.choice(alphabet) for _ in range(rng.randrange(size)))
+
+
+def test_hostile_input_never_breaks_a_write(audit_on, settings):
+    """A seeded fuzz over headers and descriptions (deterministic)."""
+    import ipaddress
+    import random
+    import re
+
+    settings.ICV_CORE_AUDIT_TRUSTED_PROXIES = ["10.0.0.0/8", "2001:db8::/32"]
+    settings.ICV_CORE_AUDIT_MAX_USER_AGENT_LENGTH = 64
+    settings.ICV_CORE_AUDIT_MAX_DESCRIPTION_LENGTH = 80
+    rng = random.Random(20261203)
+    addresses = ["10.0.0.1", "2001:db8::1", "198.51.100.1", "::1", "1.2.3.4:80"]
+    raw_controls = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u202e\ud800-\udfff]")
+    for _ in range(300):
+        hops = [
+            rng.choice(addresses + [_hostile(rng, 12)]) for _ in range(rng.randrange(5))
+        ]
+        request = RequestFactory().get(
+            "/",
+            REMOTE_ADDR=rng.choice(addresses + [_hostile(rng, 10)]),
+            HTTP_X_FORWARDED_FOR=",".join(hops),
+            HTTP_USER_AGENT=_hostile(rng, 200),
+            HTTP_X_REQUEST_ID=_hostile(rng, 20),
+        )
+        entry = log_event(
+            "SYSTEM", "CUSTOM", description=_hostile(rng, 200), request=request
+        )
+        stored = AuditEntry.objects.get(pk=entry.pk)
+        if stored.ip_address is not None:
+            ipaddress.ip_address(stored.ip_address)
+        assert len(stored.user_agent) <= 64 and len(stored.description) <= 80
+        assert not raw_controls.search(stored.user_agent + stored.description)
+        assert re.fullmatch(r"[A-Za-z0-9._:\-]{1,64}", stored.request_id)
+    assert AuditEntry.objects.count() == 300
