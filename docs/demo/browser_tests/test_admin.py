@@ -219,6 +219,7 @@ def test_resolve_an_alert(browser: Browser) -> None:
     browser.get(ALERTS + "?is_resolved__exact=1")
     (row,) = _rows(browser, title)
     assert "demo" in row.text, row.text  # resolved_by
+    browser.save("resolved-alerts")
 
 
 def test_activity_chart_page(browser: Browser) -> None:
