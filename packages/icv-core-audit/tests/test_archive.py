@@ -63,9 +63,11 @@ def all_ids():
     return [str(pk) for pk in AuditEntry.objects.values_list("pk", flat=True)]
 
 
-def test_negative_days_is_an_error():
+def test_negative_or_huge_days_is_an_error():
     with pytest.raises(CommandError, match="--days must be 0 or a positive"):
         run("--days", "-1")
+    with pytest.raises(CommandError, match="--days 999999999 is out of range"):
+        run("--days", "999999999")
 
 
 def test_bad_batch_size_and_storage_are_errors(settings):

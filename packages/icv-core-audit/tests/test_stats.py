@@ -169,8 +169,10 @@ def test_aggregate_queries_only(data, django_assert_num_queries):
 
 
 def test_bad_arguments():
-    with pytest.raises(CommandError, match="--days must be a positive"):
+    with pytest.raises(CommandError, match="--days must be between 1 and 36500"):
         stats("--days", "0")
+    with pytest.raises(CommandError, match="--days must be between 1 and 36500"):
+        stats("--days", "99999999")
     with pytest.raises(CommandError):
         stats("--days", "3", "--period", "day")
     with pytest.raises(CommandError, match="--top must not be negative"):

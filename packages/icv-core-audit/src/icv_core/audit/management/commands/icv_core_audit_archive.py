@@ -184,7 +184,10 @@ class Command(BaseCommand):
         storage_alias = settings.AUDIT_ARCHIVE_STORAGE
         storage = get_storage(storage_alias)
         prefix = settings.AUDIT_ARCHIVE_PREFIX
-        cutoff = timezone.now() - dt.timedelta(days=days)
+        try:
+            cutoff = timezone.now() - dt.timedelta(days=days)
+        except OverflowError:
+            raise CommandError(f"--days {days} is out of range.") from None
         started = time.monotonic()
 
         if not settings.AUDIT_ENABLED and self.verbosity >= 1:

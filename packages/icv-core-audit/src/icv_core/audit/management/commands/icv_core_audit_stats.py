@@ -51,8 +51,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["days"] is not None:
             days = options["days"]
-            if days < 1:
-                raise CommandError("--days must be a positive number of days.")
+            if not 1 <= days <= 36500:
+                raise CommandError("--days must be between 1 and 36500.")
         else:
             days = _stats.PERIODS[options["period"] or "week"]
         if options["top"] < 0:
