@@ -199,7 +199,10 @@ def tests(session: nox.Session, django: str) -> None:
 @nox.session
 @nox.parametrize("python,django", [("3.11", "4.2"), ("3.13", LATEST_DJANGO)])
 def tests_postgres(session: nox.Session, django: str) -> None:
-    """Every suite, slow tests too, on the PostgreSQL server named by DATABASE_URL."""
+    """Every suite on the PostgreSQL server named by DATABASE_URL.
+
+    The slow tests (large data sets) run in the newest cell only.
+    """
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         session.error(
@@ -218,7 +221,7 @@ def tests_postgres(session: nox.Session, django: str) -> None:
         " dbname=d['NAME'], connect_timeout=5).close();"
         "print('PostgreSQL answers at', d['HOST'], d['PORT'])",
     )
-    _run_suites(session)
+    _run_suites(session, *([] if django == LATEST_DJANGO else ["-m", "not slow"]))
 
 
 @nox.session(python="3.13")
