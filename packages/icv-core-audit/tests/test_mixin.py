@@ -436,3 +436,24 @@ def test_soft_delete_without_field_tracking_is_not_an_update(audit_on, settings)
     doc.soft_delete()
     doc.restore()
     assert actions(doc) == ["CREATE", "SOFT_DELETE", "RESTORE"]
+
+
+@pytest.mark.urls("audit_testapp.capture_urls")
+def test_tracked_save_in_a_request_carries_user_ip_and_request_id(
+    client, audit_on, audit_middleware, alice
+):
+    client.force_login(alice)
+    response = client.get(
+        "/create-contract/",
+        REMOTE_ADDR="198.51.100.60",
+        HTTP_USER_AGENT="UA/3",
+        HTTP_X_REQUEST_ID="req-contract",
+    )
+    (entry,) = entries(action="CREATE")
+    assert entry.target_object_id == response.json()["pk"]
+    assert (entry.user_id, entry.username) == (alice.pk, "alice")
+    assert (entry.ip_address, entry.user_agent, entry.request_id) == (
+        "198.51.100.60",
+        "UA/3",
+        "req-contract",
+    )

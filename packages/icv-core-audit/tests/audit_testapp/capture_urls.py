@@ -12,6 +12,7 @@ urlpatterns = [
     path("context/", views.context_view),
     path("log/", views.log_view),
     path("denied/", views.denied_view),
+    path("create-contract/", views.create_contract_view),
     path("failed-login/", views.failed_login_view),
     path("security-ok/", views.security_ok_view),
     path("data-then-fail/", views.data_then_fail_view),

@@ -38,6 +38,11 @@ def log_view(request):
     return JsonResponse({"pk": str(entry.pk) if entry else None})
 
 
+def create_contract_view(request):
+    contract = Contract.objects.create(title="from a request", value="2.00")
+    return JsonResponse({"pk": str(contract.pk)})
+
+
 def denied_view(request):
     """Logs PERMISSION_DENIED, then raises: the view's transaction rolls back."""
     Customer.objects.create(name="rolled back")
