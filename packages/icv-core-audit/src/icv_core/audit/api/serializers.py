@@ -24,7 +24,7 @@ class _TargetField(serializers.Field):
 
     def get_attribute(self, instance: Any) -> Any:
         # Return None instead of raising for a NULL foreign key.
-        return getattr(instance, self.source, None)
+        return getattr(instance, self.source or "", None)
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
