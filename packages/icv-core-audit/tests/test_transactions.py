@@ -6,7 +6,7 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
-from audit_testapp.models import Contract, Customer
+from audit_testapp.models import Contract, Customer, Document
 from capture_helpers import *  # noqa: F403
 from capture_helpers import entries
 from django.db import DatabaseError, connection, transaction
@@ -74,6 +74,47 @@ def test_autocommit_change_and_entry_commit_together(audit_on):
     # The INSERT of the contract was rolled back with the failed entry.
     assert Contract.objects.count() == 0
     assert AuditEntry.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_autocommit_auto_tracked_change_and_entry_commit_together(audit_on, settings):
+    # A BaseModel tracked without the mixin: its save() and the post_save
+    # receiver that writes the entry share one transaction.
+    settings.ICV_CORE_AUDIT_AUTO_MODEL_TRACKING = True
+    with (
+        mock.patch.object(AuditEntry, "save", failing_save),
+        pytest.raises(DatabaseError),
+    ):
+        Customer.objects.create(name="a")
+    assert Customer.objects.count() == 0
+    assert AuditEntry.objects.count() == 0
+    Customer.objects.create(name="b")
+    assert AuditEntry.objects.filter(action="CREATE").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_autocommit_soft_delete_and_restore_commit_with_their_entries(audit_on):
+    document = Document.objects.create(title="a")
+    with (
+        mock.patch.object(AuditEntry, "save", failing_save),
+        pytest.raises(DatabaseError),
+    ):
+        document.soft_delete()
+    # The UPDATE was rolled back with the failed SOFT_DELETE entry, and the
+    # instance says what the row says.
+    assert Document.objects.filter(pk=document.pk).exists()
+    assert document.is_active is True
+    assert document.deleted_at is None
+    assert document.soft_delete() is True
+    assert AuditEntry.objects.filter(action="SOFT_DELETE").count() == 1
+    with (
+        mock.patch.object(AuditEntry, "save", failing_save),
+        pytest.raises(DatabaseError),
+    ):
+        document.restore()
+    assert not Document.objects.filter(pk=document.pk).exists()
+    assert document.is_active is False
+    assert AuditEntry.objects.filter(action="RESTORE").count() == 0
 
 
 # ---------------------------------------------------------------------------

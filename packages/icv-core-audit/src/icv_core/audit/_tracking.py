@@ -367,8 +367,11 @@ def sync_auto_tracking() -> None:
                 wanted.add(model)
     for model in _auto_connected - wanted:
         disconnect_model(model, "auto")
+        model._icv_save_atomically = False
     for model in wanted - _auto_connected:
         connect_model(model, "auto")
+        # The change and its entry (written by post_save) commit together.
+        model._icv_save_atomically = True
     _auto_connected.clear()
     _auto_connected.update(wanted)
 

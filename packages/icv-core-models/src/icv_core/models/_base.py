@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models.signals import class_prepared
 from django.utils.translation import gettext_lazy as _
 
@@ -141,12 +141,24 @@ class BaseModel(UUIDModel, TimestampedModel):
     :func:`loaded_values`) without any extra query.
     """
 
+    #: When True, ``save()`` and its ``post_save`` receivers run in one
+    #: transaction, so what the receivers write (an audit entry) commits or
+    #: rolls back with the change even in autocommit mode. The audit part
+    #: sets it on the models it tracks.
+    _icv_save_atomically: ClassVar[bool] = False
+
     class Meta:
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         args, kwargs = _save_kwargs_with(args, kwargs, "updated_at")
-        super().save(*args, **kwargs)
+        if getattr(type(self), "_icv_save_atomically", False):
+            using = kwargs.get("using") or (args[2] if len(args) > 2 else None)
+            using = using or router.db_for_write(type(self), instance=self)
+            with transaction.atomic(using=using, savepoint=False):
+                super().save(*args, **kwargs)
+        else:
+            super().save(*args, **kwargs)
         update_fields = _update_fields_of(args, kwargs)
         if update_fields is None:
             _update_loaded_values(self)

@@ -141,13 +141,13 @@ class SoftDeleteModel(BaseModel):
         self.deleted_at = timezone.now()
         touched: set[type[models.Model]] = set()
         try:
-            if not cascade:
+            # The write and the post signals (whose receivers may write, e.g.
+            # audit entries) commit or roll back together. A cascade that may
+            # hit PROTECT runs in a savepoint, so ProtectedError leaves a
+            # surrounding transaction usable.
+            with transaction.atomic(using=using, savepoint=cascade and protected):
                 self.save(using=using, update_fields=[flag, "deleted_at"])
-            else:
-                # A cascade that may hit PROTECT runs in a savepoint, so
-                # ProtectedError leaves a surrounding transaction usable.
-                with transaction.atomic(using=using, savepoint=protected):
-                    self.save(using=using, update_fields=[flag, "deleted_at"])
+                if cascade:
                     touched = _cascade.cascade_soft_delete(
                         model, self.deleted_at, using
                     )
@@ -157,26 +157,25 @@ class SoftDeleteModel(BaseModel):
                             self.deleted_at,
                             using,
                         )
+                for target in sorted(touched, key=lambda m: m._meta.label):
+                    _cascade._send_bulk(
+                        _cascade.post_bulk_soft_delete,
+                        target,
+                        using,
+                        target._base_manager.using(using).filter(
+                            **{_cascade.flag_field_of(target): False},
+                            deleted_at=self.deleted_at,
+                        ),
+                        exclude_pk=self.pk if target is model else None,
+                        deleted_at=self.deleted_at,
+                    )
+                post_soft_delete.send(sender=model, instance=self, using=using)
         except BaseException:
             setattr(self, flag, previous[0])
             self.deleted_at = previous[1]
-            if cascade:
-                # The savepoint rolled back; the snapshot must say so too.
-                _update_loaded_values(self, [flag, "deleted_at"])
+            # The write was rolled back (or never happened): so is the snapshot.
+            _update_loaded_values(self, [flag, "deleted_at"])
             raise
-        for target in sorted(touched, key=lambda m: m._meta.label):
-            _cascade._send_bulk(
-                _cascade.post_bulk_soft_delete,
-                target,
-                using,
-                target._base_manager.using(using).filter(
-                    **{_cascade.flag_field_of(target): False},
-                    deleted_at=self.deleted_at,
-                ),
-                exclude_pk=self.pk if target is model else None,
-                deleted_at=self.deleted_at,
-            )
-        post_soft_delete.send(sender=model, instance=self, using=using)
         return True
 
     soft_delete.alters_data = True  # type: ignore[attr-defined]
@@ -205,30 +204,30 @@ class SoftDeleteModel(BaseModel):
         self.deleted_at = None
         touched: set[type[models.Model]] = set()
         try:
-            if not (cascade and stamp is not None):
+            # The write and the post signals commit or roll back together.
+            with transaction.atomic(using=using, savepoint=False):
                 self.save(using=using, update_fields=[flag, "deleted_at"])
-            else:
-                with transaction.atomic(using=using, savepoint=False):
-                    self.save(using=using, update_fields=[flag, "deleted_at"])
+                if cascade and stamp is not None:
                     touched = _cascade.cascade_restore(
                         model, self.updated_at, using, stamp=stamp
                     )
+                for target in sorted(touched, key=lambda m: m._meta.label):
+                    _cascade._send_bulk(
+                        _cascade.post_bulk_restore,
+                        target,
+                        using,
+                        target._base_manager.using(using).filter(
+                            **{_cascade.flag_field_of(target): True},
+                            updated_at=self.updated_at,
+                        ),
+                        exclude_pk=self.pk if target is model else None,
+                    )
+                post_restore.send(sender=model, instance=self, using=using)
         except BaseException:
             setattr(self, flag, False)
             self.deleted_at = stamp
+            _update_loaded_values(self, [flag, "deleted_at"])
             raise
-        for target in sorted(touched, key=lambda m: m._meta.label):
-            _cascade._send_bulk(
-                _cascade.post_bulk_restore,
-                target,
-                using,
-                target._base_manager.using(using).filter(
-                    **{_cascade.flag_field_of(target): True},
-                    updated_at=self.updated_at,
-                ),
-                exclude_pk=self.pk if target is model else None,
-            )
-        post_restore.send(sender=model, instance=self, using=using)
         return True
 
     restore.alters_data = True  # type: ignore[attr-defined]
