@@ -124,9 +124,16 @@ def _install_editable(session: nox.Session, series: str) -> None:
 
 
 def _run_suites(
-    session: nox.Session, *pytest_args: str, python: str = "python"
+    session: nox.Session,
+    *pytest_args: str,
+    python: str = "python",
+    database_url: str = "",
 ) -> None:
-    """Run each part's test suite in its own pytest process (own settings)."""
+    """Run each part's test suite in its own pytest process (own settings).
+
+    SQLite unless ``database_url`` is given: a DATABASE_URL exported in the
+    calling shell (as .ci/run does for tests_postgres) never leaks in.
+    """
     for part in PARTS:
         tests = PACKAGES / part / "tests"
         session.run(
@@ -141,7 +148,7 @@ def _run_suites(
             str(ROOT),
             *pytest_args,
             *session.posargs,
-            env={"PYTHONPATH": str(tests)},
+            env={"PYTHONPATH": str(tests), "DATABASE_URL": database_url},
             external=True,
         )
 
@@ -221,7 +228,11 @@ def tests_postgres(session: nox.Session, django: str) -> None:
         " dbname=d['NAME'], connect_timeout=5).close();"
         "print('PostgreSQL answers at', d['HOST'], d['PORT'])",
     )
-    _run_suites(session, *([] if django == LATEST_DJANGO else ["-m", "not slow"]))
+    _run_suites(
+        session,
+        *([] if django == LATEST_DJANGO else ["-m", "not slow"]),
+        database_url=url,
+    )
 
 
 @nox.session(python="3.13")
@@ -284,7 +295,11 @@ def migrations(session: nox.Session, django: str) -> None:
                 "--check",
                 "--dry-run",
                 "--settings=settings",
-                env={"PYTHONPATH": str(tests), "ICV_TEST_UUID_VERSION": version},
+                env={
+                    "PYTHONPATH": str(tests),
+                    "ICV_TEST_UUID_VERSION": version,
+                    "DATABASE_URL": "",
+                },
             )
 
 
