@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -88,29 +90,38 @@ def test_checks_are_registered(settings):
     assert "icv_core.E001" in [m.id for m in checks.run_checks()]
 
 
-def test_command_ok(capsys):
-    call_command("icv_core_check")
-    assert "configuration OK" in capsys.readouterr().out
+def _check(out: io.StringIO, *args: str) -> None:
+    # A private stream, not pytest's capture: that one is closed before
+    # Django's OutputWrapper around it is garbage-collected.
+    call_command("icv_core_check", *args, stdout=out, stderr=out)
 
 
-def test_command_reports_errors_and_exits_non_zero(settings, capsys):
+def test_command_ok():
+    out = io.StringIO()
+    _check(out)
+    assert "configuration OK" in out.getvalue()
+
+
+def test_command_reports_errors_and_exits_non_zero(settings):
     settings.ICV_CORE_UUID_VERSION = 9
     settings.ICV_CORE_TRACK_CREATED_BY = True
+    stream = io.StringIO()
     with pytest.raises(CommandError) as info:
-        call_command("icv_core_check")
+        _check(stream)
     assert info.value.returncode == 1
-    out = capsys.readouterr().out
+    out = stream.getvalue()
     assert "[ERROR] icv_core.E001: ICV_CORE_UUID_VERSION must be" in out
     assert "[ERROR] icv_core.E004" in out
     assert "HINT: It is set to 9." in out
     assert "2 issue(s) found, 2 at or above ERROR." in str(info.value)
 
 
-def test_command_warning_exits_zero_unless_fail_level(allow_hard_delete, capsys):
-    call_command("icv_core_check")
-    assert "[WARNING] icv_core.W001" in capsys.readouterr().out
+def test_command_warning_exits_zero_unless_fail_level(allow_hard_delete):
+    out = io.StringIO()
+    _check(out)
+    assert "[WARNING] icv_core.W001" in out.getvalue()
     with pytest.raises(CommandError) as info:
-        call_command("icv_core_check", "--fail-level", "WARNING")
+        _check(io.StringIO(), "--fail-level", "WARNING")
     assert info.value.returncode == 1
 
 
