@@ -100,6 +100,7 @@ TEST_DEPS = [
     "factory-boy>=3.3",
     "Babel>=2.12",
     "time-machine>=2.13",
+    "hypothesis>=6.100",
     "djangorestframework>=3.14",
     "psycopg[binary]>=3.1",
 ]
