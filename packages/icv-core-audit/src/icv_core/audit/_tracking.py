@@ -23,13 +23,16 @@ receiver checks the settings again when it runs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 from django.db.models import signals as model_signals
 
 from icv_core.audit import _serialize
 from icv_core.audit.conf import settings
+
+if TYPE_CHECKING:
+    from icv_core.models import BaseModel
 
 _SUPPRESS = "_icv_audit_soft_op"
 _FIELDS_CACHE: dict[type, tuple[Any, ...]] = {}
@@ -345,7 +348,7 @@ def disconnect_model(model: type[Model], kind: str) -> None:
         )
 
 
-_auto_connected: set[type] = set()
+_auto_connected: set[type[BaseModel]] = set()
 
 
 def sync_auto_tracking() -> None:
@@ -356,7 +359,7 @@ def sync_auto_tracking() -> None:
     from icv_core.models import BaseModel
 
     mixin = _mixin_class()
-    wanted: set[type] = set()
+    wanted: set[type[BaseModel]] = set()
     if settings.AUDIT_AUTO_MODEL_TRACKING:
         for model in apps.get_models(include_auto_created=False):
             if (
