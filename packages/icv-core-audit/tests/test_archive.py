@@ -194,6 +194,22 @@ class CrashError(Exception):
     pass
 
 
+@pytest.fixture(scope="module")
+def fault_tally(battery_tally):
+    return battery_tally(
+        "B9 archive faults ({vendor}): rows before = remaining + archived in "
+        "{passed}/{tried} fault scenarios (crash after write, manifest, verify, "
+        "mid-delete, after delete; re-run with another batch size; corrupted "
+        "file); 0 lost, 0 duplicated after re-run"
+    )
+
+
+@pytest.fixture
+def fault_case(request, fault_tally):
+    yield from fault_tally.follow(request)
+
+
+@pytest.mark.usefixtures("fault_case")
 @pytest.mark.parametrize(
     "point",
     ["after_write", "after_manifest", "after_verify", "mid_delete", "after_delete"],
@@ -225,6 +241,7 @@ def test_crash_at_each_step_loses_and_duplicates_nothing(monkeypatch, point):
     assert_nothing_lost_or_duplicated(before)
 
 
+@pytest.mark.usefixtures("fault_case")
 def test_rerun_with_other_batch_size_after_crash(monkeypatch):
     make_entries(20, age_days=100)
     before = all_ids()
@@ -247,6 +264,7 @@ def test_rerun_with_other_batch_size_after_crash(monkeypatch):
     assert_nothing_lost_or_duplicated(before)
 
 
+@pytest.mark.usefixtures("fault_case")
 def test_corrupted_file_is_detected_before_delete_and_rewritten(
     monkeypatch, archive_storage
 ):

@@ -79,8 +79,17 @@ XFF_CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def xff_tally(battery_tally):
+    return battery_tally(
+        "B2 XFF resolution: {passed}/{tried} cases resolved as expected over "
+        "no proxies, CIDR lists and proxy counts; 0 spoofed IPs accepted; "
+        "0 exceptions"
+    )
+
+
 @pytest.mark.parametrize(("proxies", "count", "remote", "xff", "expected"), XFF_CASES)
-def test_client_ip_table(settings, proxies, count, remote, xff, expected):
+def test_client_ip_table(settings, xff_tally, proxies, count, remote, xff, expected):
     settings.ICV_CORE_AUDIT_TRUSTED_PROXIES = proxies
     settings.ICV_CORE_AUDIT_TRUSTED_PROXY_COUNT = count
     meta: dict[str, Any] = {}
@@ -88,7 +97,8 @@ def test_client_ip_table(settings, proxies, count, remote, xff, expected):
         meta["REMOTE_ADDR"] = remote
     if xff is not None:
         meta["HTTP_X_FORWARDED_FOR"] = xff
-    assert _request.client_ip(meta) == expected
+    with xff_tally.case():
+        assert _request.client_ip(meta) == expected
 
 
 def test_too_many_hops_look_only_at_the_right_most(settings):

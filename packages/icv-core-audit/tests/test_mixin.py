@@ -224,6 +224,7 @@ def test_soft_delete_and_restore_instance(audit_on, alice):
     assert actions(doc)[-1] == "UPDATE"
 
 
+@pytest.mark.usefixtures("cost_case")
 def test_queryset_soft_delete_and_restore_use_one_bulk_insert(
     audit_on, warm_content_types, django_assert_num_queries
 ):
@@ -264,6 +265,23 @@ def test_cascaded_soft_delete_is_logged_for_children(audit_on):
 # ---------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def cost_tally(battery_tally):
+    return battery_tally(
+        "B13 cost ({vendor}): {passed}/{tried} exact query-count cases hold: "
+        "an audited create, update (also with unloaded FKs), delete, soft delete "
+        "and restore add exactly 1 INSERT and no SELECT; a queryset soft delete "
+        "or restore adds 1 bulk INSERT; disabled audit adds 0 queries and no "
+        "snapshot work"
+    )
+
+
+@pytest.fixture
+def cost_case(request, cost_tally):
+    yield from cost_tally.follow(request)
+
+
+@pytest.mark.usefixtures("cost_case")
 def test_create_costs_exactly_one_insert(
     audit_on, warm_content_types, django_assert_num_queries
 ):
@@ -273,6 +291,7 @@ def test_create_costs_exactly_one_insert(
     assert "icv_core_auditentry" in captured.captured_queries[1]["sql"]
 
 
+@pytest.mark.usefixtures("cost_case")
 def test_update_costs_exactly_one_insert_and_no_select(
     audit_on, warm_content_types, django_assert_num_queries
 ):
@@ -284,6 +303,7 @@ def test_update_costs_exactly_one_insert_and_no_select(
     assert kinds([q["sql"] for q in captured.captured_queries]) == ["UPDATE", "INSERT"]
 
 
+@pytest.mark.usefixtures("cost_case")
 def test_update_with_fk_costs_no_select(
     audit_on, warm_content_types, alice, django_assert_num_queries
 ):
@@ -296,6 +316,7 @@ def test_update_with_fk_costs_no_select(
     assert kinds([q["sql"] for q in captured.captured_queries]) == ["UPDATE", "INSERT"]
 
 
+@pytest.mark.usefixtures("cost_case")
 def test_delete_costs_exactly_one_insert(
     audit_on, warm_content_types, django_assert_num_queries
 ):
@@ -305,6 +326,7 @@ def test_delete_costs_exactly_one_insert(
     assert kinds([q["sql"] for q in captured.captured_queries]) == ["DELETE", "INSERT"]
 
 
+@pytest.mark.usefixtures("cost_case")
 def test_disabled_costs_nothing_and_takes_no_snapshot(
     settings, warm_content_types, django_assert_num_queries
 ):
@@ -407,6 +429,7 @@ def test_duplicate_insert_failure_writes_no_entry(audit_on):
     assert actions(contract) == ["CREATE"]
 
 
+@pytest.mark.usefixtures("cost_case")
 def test_instance_soft_delete_costs_one_insert(
     audit_on, warm_content_types, django_assert_num_queries
 ):

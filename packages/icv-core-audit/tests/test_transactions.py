@@ -18,6 +18,22 @@ from icv_core.audit.signals import audit_entry_created
 URLS = "audit_testapp.capture_urls"
 
 
+@pytest.fixture(scope="module")
+def scenario_tally(battery_tally):
+    return battery_tally(
+        "B8 transaction semantics ({vendor}): observed == expected in "
+        "{passed}/{tried} scenarios (same transaction, savepoint rollback, "
+        "autocommit atomicity, audit INSERT failure under both policies, "
+        "ATOMIC_REQUESTS failed login and permission denied, WSGI and ASGI); "
+        "0 silent failures"
+    )
+
+
+@pytest.fixture(autouse=True)
+def scenario(request, scenario_tally):
+    yield from scenario_tally.follow(request)
+
+
 def failing_save(self, *args, **kwargs):
     """A real database error (aborts the transaction on PostgreSQL)."""
     with connection.cursor() as cursor:

@@ -30,8 +30,22 @@ def raw(sql: str, params: list | tuple = ()) -> int:
         return cursor.rowcount
 
 
+_raw_routes: list = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def raw_tally(battery_tally):
+    tally = battery_tally(
+        "B3 immutability ({vendor}): {passed}/{tried} raw SQL writes refused by "
+        "the trigger, 0 rows changed"
+    )
+    _raw_routes.append(tally)
+    yield tally
+    _raw_routes.remove(tally)
+
+
 def refused(sql: str, params: list | tuple = ()) -> str:
-    with pytest.raises(IntegrityError) as excinfo:
+    with _raw_routes[0].case(), pytest.raises(IntegrityError) as excinfo:
         raw(sql, params)
     return str(excinfo.value)
 

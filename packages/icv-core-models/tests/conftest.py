@@ -8,7 +8,7 @@ pytest_plugins = ["icv_core.testing.fixtures"]
 _BATTERY_LINES = pytest.StashKey[list]()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def battery(request):
     """Record a battery figure line; the lines are printed after the run."""
     lines = request.config.stash.setdefault(_BATTERY_LINES, [])
