@@ -11,6 +11,8 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from icv_core.audit._text import escape_controls
+
 PERIODS = {"day": 1, "week": 7, "month": 30}
 
 
@@ -138,6 +140,10 @@ def _section(title: str, pairs: list[tuple[str, Any]]) -> list[str]:
     lines = [title]
     if not pairs:
         return [*lines, "  (none)"]
+    # Labels come from the database (usernames, event types of rows that
+    # skipped validation): escape control characters so a value can neither
+    # forge a line nor send terminal escape sequences.
+    pairs = [(escape_controls(str(k)), v) for k, v in pairs]
     width = max(len(str(k)) for k, _ in pairs)
     num_width = max(len(str(v)) for _, v in pairs)
     lines.extend(f"  {str(k):<{width}}  {v!s:>{num_width}}" for k, v in pairs)

@@ -38,7 +38,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from icv_core.audit import _request, _serialize
-from icv_core.audit._text import escape_controls, safe_text
+from icv_core.audit._text import safe_text
 from icv_core.audit.conf import settings
 from icv_core.audit.middleware import current_context
 
@@ -47,6 +47,8 @@ logger = logging.getLogger("icv_core.audit")
 __all__ = ["log_event", "raise_alert", "resolve_alert"]
 
 _USERNAME_MAX = 150
+#: Bound of the event type / action quoted in a lost-entry log line and alert.
+_LOST_TEXT_MAX = 100
 
 
 # ---------------------------------------------------------------------------
@@ -230,12 +232,17 @@ def write_entries(entries: Sequence[Any], using: str) -> list[Any]:
 def _record_lost(entries: Sequence[Any], exc: BaseException, using: str) -> None:
     """Fail-open path: log and raise an alert for entries that were not written."""
     first = entries[0]
+    # The event type and action may be anything the caller passed (that is
+    # often why the write failed): escape and bound them for the log line and
+    # the alert, which must not fail on a NUL, a lone surrogate or a huge value.
+    event_type = safe_text(first.event_type, _LOST_TEXT_MAX)
+    action = safe_text(first.action, _LOST_TEXT_MAX)
     logger.error(
         "icv_core.audit: %d audit entr%s lost (%s/%s): %s",
         len(entries),
         "y" if len(entries) == 1 else "ies",
-        escape_controls(str(first.event_type)),
-        escape_controls(str(first.action)),
+        event_type,
+        action,
         type(exc).__name__,
         exc_info=exc,
     )
@@ -247,12 +254,12 @@ def _record_lost(entries: Sequence[Any], exc: BaseException, using: str) -> None
                 title="Audit entry could not be written",
                 message=(
                     f"{len(entries)} audit entr{'y' if len(entries) == 1 else 'ies'} "
-                    f"({first.event_type}/{first.action}) could not be written: "
+                    f"({event_type}/{action}) could not be written: "
                     f"{type(exc).__name__}."
                 ),
                 metadata={
-                    "event_type": str(first.event_type),
-                    "action": str(first.action),
+                    "event_type": event_type,
+                    "action": action,
                     "count": len(entries),
                     "error": type(exc).__name__,
                     "target_object_ids": [e.target_object_id for e in entries[:100]],
@@ -367,7 +374,9 @@ def raise_alert(
     title and related object gets ``occurrences`` incremented (an atomic
     ``F()`` update) and ``last_seen_at`` set, and is returned instead of a new
     row. ``system_alert_raised`` is sent on both paths (``created=False`` on
-    the repeat path). Not gated by ``ICV_CORE_AUDIT_ENABLED``.
+    the repeat path). Not gated by ``ICV_CORE_AUDIT_ENABLED``. The title is
+    bounded with its control characters escaped; in ``message``, NUL and lone
+    surrogates are replaced with U+FFFD (the same on every backend).
     """
     from icv_core.audit.models import SystemAlert
     from icv_core.audit.signals import system_alert_raised
@@ -411,7 +420,9 @@ def raise_alert(
             alert_type=alert_type,
             severity=severity,
             title=title,
-            message=str(message),
+            # NUL and lone surrogates become U+FFFD, as in metadata: PostgreSQL
+            # refuses NUL in text, and both backends must store the same.
+            message=_serialize._clean_string(str(message)),
             metadata=native,
             related_content_type=related_ct,
             related_object_id=related_id,
