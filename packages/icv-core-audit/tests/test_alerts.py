@@ -150,6 +150,14 @@ def test_resolve_alert(alice, signals_seen):
     assert signals_seen[-1] == ("resolved", alert.pk, {"by": alice})
 
 
+def test_resolution_notes_with_nul_and_surrogates_are_stored_cleanly(alice):
+    alert = raise_alert("payment", "error", "Stripe down", "m")
+    resolve_alert(alert, resolved_by=alice, notes="line\x00one \ud800 two\nthree")
+    expected = "line\ufffdone \ufffd two\nthree"
+    assert alert.resolution_notes == expected
+    assert SystemAlert.objects.get(pk=alert.pk).resolution_notes == expected
+
+
 def test_double_resolve_is_an_error_everywhere(alice):
     alert = raise_alert("payment", "error", "Stripe down", "m")
     stale = SystemAlert.objects.get(pk=alert.pk)

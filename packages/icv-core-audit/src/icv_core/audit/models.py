@@ -60,6 +60,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from icv_core.audit._serialize import _clean_string
 from icv_core.audit.conf import settings
 from icv_core.exceptions import ImmutableRecordError
 from icv_core.uuid import make_uuid
@@ -720,6 +721,8 @@ class SystemAlert(models.Model):
         """
         if self.is_resolved:
             raise AlertAlreadyResolvedError(f"Alert {self.pk} is already resolved.")
+        # NUL and lone surrogates stored the same way on every backend.
+        notes = _clean_string(str(notes))
         now = timezone.now()
         updated = (
             type(self)
