@@ -218,7 +218,9 @@ def tests_postgres(session: nox.Session, django: str) -> None:
             "pointing at a running PostgreSQL server."
         )
     _install_editable(session, django)
-    # Fail loudly, before any test runs, when no server answers.
+    # Fail loudly, before any test runs, when no server answers. Connect to
+    # the maintenance database, as Django does to create the test database:
+    # the database named in the URL need not exist.
     session.run(
         "python",
         "-c",
@@ -226,7 +228,7 @@ def tests_postgres(session: nox.Session, django: str) -> None:
         "d = database_from_url(os.environ['DATABASE_URL']);"
         "psycopg.connect(host=d['HOST'], port=d['PORT'] or None,"
         " user=d['USER'] or None, password=d['PASSWORD'] or None,"
-        " dbname=d['NAME'], connect_timeout=5).close();"
+        " dbname='postgres', connect_timeout=5).close();"
         "print('PostgreSQL answers at', d['HOST'], d['PORT'])",
     )
     _run_suites(

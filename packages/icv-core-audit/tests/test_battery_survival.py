@@ -62,13 +62,23 @@ def _author_rows(user: Any) -> dict[Any, set[Any]]:
         document = Document.objects.create(title=f"doc {user.username}", owner=user)
         document.soft_delete()
         # Django admin's LogEntry (CASCADE on its user) -> AdminActivityLog.
-        LogEntry.objects.log_actions(
-            user_id=user.pk,
-            queryset=[contract],
-            action_flag=ADDITION,
-            change_message="[]",
-            single_object=True,
-        )
+        if hasattr(LogEntry.objects, "log_actions"):  # Django 5.1+
+            LogEntry.objects.log_actions(
+                user_id=user.pk,
+                queryset=[contract],
+                action_flag=ADDITION,
+                change_message="[]",
+                single_object=True,
+            )
+        else:
+            LogEntry.objects.log_action(
+                user_id=user.pk,
+                content_type_id=ContentType.objects.get_for_model(contract).pk,
+                object_id=contract.pk,
+                object_repr=str(contract),
+                action_flag=ADDITION,
+                change_message="[]",
+            )
     log_event("SECURITY", "LOGIN", user=user, description="signed in")
     log_event(
         "DATA",
