@@ -64,7 +64,9 @@ def field_value(value: Any) -> Any:
     None stays null, bool/int/str as they are, Decimal and UUID as strings,
     date/time/datetime as ISO 8601, timedelta as ISO 8601 duration, files as
     their name, bytes as ``"sha256:<hex>"`` (never the raw content), finite
-    floats as numbers and non-finite ones as strings.
+    floats as numbers and non-finite ones as strings. In JSON values, keys
+    that look sensitive are masked and whatever is nested deeper than 32
+    levels is replaced by :data:`TOO_DEEP` (never an error).
     """
     if value is None or isinstance(value, (bool, int)):
         return value
@@ -87,19 +89,31 @@ def field_value(value: Any) -> Any:
     if isinstance(value, Promise):
         return _clean_string(str(value))
     if isinstance(value, dict | list | tuple):
-        return _native(value, path="value", depth=0)
+        return _native(value, path="value", depth=0, cut=True)
     try:
-        return _native(json.loads(json.dumps(value, cls=DjangoJSONEncoder)), "value", 0)
+        return _native(
+            json.loads(json.dumps(value, cls=DjangoJSONEncoder)), "value", 0, cut=True
+        )
     except (TypeError, ValueError):
         return _clean_string(str(value))
 
 
 _MAX_DEPTH = 32
 
+#: Replaces the part of a field value nested deeper than 32 levels (a change
+#: is never refused because its value is too deep to record in full).
+TOO_DEEP = "[nested too deeply]"
 
-def _native(value: Any, path: str, depth: int) -> Any:
-    """Copy a JSON tree, masking sensitive keys and cleaning strings."""
+
+def _native(value: Any, path: str, depth: int, cut: bool = False) -> Any:
+    """Copy a JSON tree, masking sensitive keys and cleaning strings.
+
+    Deeper than 32 levels: ``ValueError``, or with ``cut`` the part below is
+    replaced by :data:`TOO_DEEP`.
+    """
     if depth > _MAX_DEPTH:
+        if cut:
+            return TOO_DEEP
         raise ValueError(
             f"metadata is nested deeper than {_MAX_DEPTH} levels at {path}."
         )
@@ -108,12 +122,15 @@ def _native(value: Any, path: str, depth: int) -> Any:
         for key, item in value.items():
             key = _clean_string(str(key))
             out[key] = (
-                MASK if is_sensitive(key) else _native(item, f"{path}.{key}", depth + 1)
+                MASK
+                if is_sensitive(key)
+                else _native(item, f"{path}.{key}", depth + 1, cut)
             )
         return out
     if isinstance(value, list | tuple):
         return [
-            _native(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)
+            _native(item, f"{path}[{i}]", depth + 1, cut)
+            for i, item in enumerate(value)
         ]
     if isinstance(value, str):
         return _clean_string(value)
