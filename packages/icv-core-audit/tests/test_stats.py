@@ -5,6 +5,7 @@ import io
 import json
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -105,16 +106,41 @@ def test_json_matches_rows_written(data, settings):
         {"user_id": None, "username": "mallory", "count": 2},
         {"user_id": str(bob.pk), "username": "bob", "count": 1},
     ]
-    assert len(result["per_day"]) == 7
+    # Every local day the 7 x 24 h window touches: the oldest is partial.
+    assert len(result["per_day"]) == 8
     assert sum(result["per_day"].values()) == 7
-    today = timezone.localdate().isoformat()
-    assert list(result["per_day"])[-1] == today
+    today = timezone.localdate()
+    assert list(result["per_day"])[-1] == today.isoformat()
+    assert list(result["per_day"])[0] == (today - dt.timedelta(days=7)).isoformat()
     assert result["open_alerts_by_severity"] == {
         "info": 0,
         "warning": 1,
         "error": 0,
         "critical": 2,
     }
+
+
+@pytest.mark.parametrize(
+    "clock", ["2026-03-10 00:30", "2026-03-10 11:59", "2026-03-10 23:30"]
+)
+def test_per_day_adds_up_to_the_total_at_any_time_of_day(clock, settings):
+    settings.TIME_ZONE = "Europe/London"
+    tz = timezone.get_default_timezone()
+    now = timezone.make_aware(dt.datetime.fromisoformat(clock), tz)
+    with time_machine.travel(now, tick=False):
+        for hours in (0, 1, 13, 77, 150, 167, 169):
+            entry("DATA", "CREATE", days_ago=hours / 24)
+        result = json.loads(stats("--format", "json")[0])
+    # Six entries are inside the 7 x 24 h window, the last one is not.
+    assert result["total"] == 6
+    assert sum(result["per_day"].values()) == 6
+    assert list(result["per_day"]) == [
+        (now.date() - dt.timedelta(days=7 - i)).isoformat() for i in range(8)
+    ]
+    expected = dict.fromkeys(result["per_day"], 0)
+    for hours in (0, 1, 13, 77, 150, 167):
+        expected[(now - dt.timedelta(hours=hours)).date().isoformat()] += 1
+    assert result["per_day"] == expected
 
 
 def test_days_and_period(data):

@@ -33,36 +33,50 @@ def _ordered_counts(
     return result
 
 
-def per_day_by_event_type(
-    days: int = 30, *, now: dt.datetime | None = None, using: str = "default"
+def _per_day_series(
+    entries: Any, first: dt.date, last: dt.date
 ) -> tuple[list[dt.date], dict[str, list[int]]]:
-    """Entries per local day for the last ``days`` days, split by event type.
-
-    Returns the list of days (oldest first, today last) and ``{event_type:
-    [count per day]}`` for the event types that occur.
-    """
-    from icv_core.audit.models import AuditEntry
-
-    since, until = _window(days, now)
+    """Count ``entries`` per local day from ``first`` to ``last`` by event type."""
     tz = timezone.get_current_timezone()
-    today = timezone.localtime(until, tz).date()
-    day_list = [today - dt.timedelta(days=days - 1 - i) for i in range(days)]
+    day_list = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     index = {day: i for i, day in enumerate(day_list)}
     rows = (
-        AuditEntry.objects.using(using)
-        .filter(created_at__gt=since, created_at__lte=until)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        entries.annotate(day=TruncDate("created_at", tzinfo=tz))
         .values("day", "event_type")
         .annotate(n=Count("pk"))
         .order_by()
     )
     series: dict[str, list[int]] = {}
     for row in rows:
-        position = index.get(row["day"])
-        if position is None:  # the partial day just outside the window
-            continue
-        series.setdefault(row["event_type"], [0] * days)[position] += row["n"]
+        # Every row's day is in the list: the callers filter on the same
+        # window that ``first`` and ``last`` are the local days of.
+        series.setdefault(row["event_type"], [0] * len(day_list))[
+            index[row["day"]]
+        ] += row["n"]
     return day_list, dict(sorted(series.items()))
+
+
+def per_day_by_event_type(
+    days: int = 30, *, now: dt.datetime | None = None, using: str = "default"
+) -> tuple[list[dt.date], dict[str, list[int]]]:
+    """Entries per local day for the last ``days`` calendar days, by event type.
+
+    The window is whole local days: from midnight ``days - 1`` days ago up to
+    ``now``, so today is the last day and every day shown is complete but
+    today. Returns the list of days (oldest first) and ``{event_type: [count
+    per day]}`` for the event types that occur.
+    """
+    from icv_core.audit.models import AuditEntry
+
+    until = now or timezone.now()
+    tz = timezone.get_current_timezone()
+    today = timezone.localtime(until, tz).date()
+    first = today - dt.timedelta(days=days - 1)
+    since = timezone.make_aware(dt.datetime.combine(first, dt.time.min), tz)
+    entries = AuditEntry.objects.using(using).filter(
+        created_at__gte=since, created_at__lte=until
+    )
+    return _per_day_series(entries, first, today)
 
 
 def open_alerts_by_severity(using: str = "default") -> dict[str, int]:
@@ -104,7 +118,14 @@ def compute(
         "action",
         list(AuditEntry.Action.values),
     )
-    day_list, series = per_day_by_event_type(days, now=until, using=using)
+    # Every local day the rolling window touches, so the first one is partial
+    # and the counts add up to ``total``.
+    tz = timezone.get_current_timezone()
+    day_list, series = _per_day_series(
+        entries,
+        timezone.localtime(since, tz).date(),
+        timezone.localtime(until, tz).date(),
+    )
     per_day = {
         day.isoformat(): sum(counts[i] for counts in series.values())
         for i, day in enumerate(day_list)
