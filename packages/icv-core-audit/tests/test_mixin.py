@@ -216,8 +216,20 @@ def test_soft_delete_and_restore_instance(audit_on, alice):
     assert actions(doc) == ["CREATE", "SOFT_DELETE", "RESTORE"]
     soft, restore = entries(action="SOFT_DELETE")[0], entries(action="RESTORE")[0]
     assert soft.user_id == restore.user_id == alice.pk
-    assert soft.metadata == {"deleted_at": deleted_at.isoformat()}
-    assert restore.metadata == {}
+    # The diff comes from the instance: no query reads the old values.
+    assert soft.metadata == {
+        "deleted_at": deleted_at.isoformat(),
+        "changed_fields": {
+            "deleted_at": {"old": None, "new": deleted_at.isoformat()},
+            "is_active": {"old": True, "new": False},
+        },
+    }
+    assert restore.metadata == {
+        "changed_fields": {
+            "deleted_at": {"old": deleted_at.isoformat(), "new": None},
+            "is_active": {"old": False, "new": True},
+        },
+    }
     # A later ordinary save is an UPDATE again.
     doc.title = "e"
     doc.save()
@@ -245,9 +257,23 @@ def test_queryset_soft_delete_and_restore_use_one_bulk_insert(
     soft = entries(action="SOFT_DELETE")
     assert sorted(e.target_object_id for e in soft) == sorted(str(d.pk) for d in docs)
     assert all(e.metadata["bulk"] is True and e.metadata["deleted_at"] for e in soft)
+    assert all(
+        e.metadata["changed_fields"]
+        == {
+            "is_active": {"old": True, "new": False},
+            "deleted_at": {"old": None, "new": e.metadata["deleted_at"]},
+        }
+        for e in soft
+    )
     assert received == [("SOFT_DELETE", True)] * 5
     Document.all_objects.all().restore()
-    assert len(entries(action="RESTORE")) == 5
+    restored = entries(action="RESTORE")
+    assert len(restored) == 5
+    assert all(
+        e.metadata
+        == {"bulk": True, "changed_fields": {"is_active": {"old": False, "new": True}}}
+        for e in restored
+    )
 
 
 def test_cascaded_soft_delete_is_logged_for_children(audit_on):

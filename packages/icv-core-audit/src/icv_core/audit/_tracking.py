@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from icv_core.models import BaseModel
 
 _SUPPRESS = "_icv_audit_soft_op"
+_SOFT_OLD = "_icv_audit_soft_old"
 _FIELDS_CACHE: dict[type, tuple[Any, ...]] = {}
 
 
@@ -141,14 +142,17 @@ def changed_fields(
     return diff
 
 
-def _soft_fields(model: type[Model]) -> set[str]:
+def _flag_field(model: type[Model]) -> str:
     try:
         from icv_core.managers import flag_field_of
 
-        flag = flag_field_of(model)
+        return flag_field_of(model)
     except Exception:
-        flag = "is_active"
-    return {flag, "deleted_at"}
+        return "is_active"
+
+
+def _soft_fields(model: type[Model]) -> set[str]:
+    return {_flag_field(model), "deleted_at"}
 
 
 def _verb(action: str) -> str:
@@ -235,16 +239,39 @@ def on_post_delete(
 
 def on_pre_soft_op(sender: type[Model], instance: Any, **kwargs: Any) -> None:
     instance.__dict__[_SUPPRESS] = True
+    # The flag and deleted_at before the operation, for the entry's diff (the
+    # instance holds them; nothing is read from the database).
+    data = instance.__dict__
+    instance.__dict__[_SOFT_OLD] = {
+        name: data[name] for name in sorted(_soft_fields(sender)) if name in data
+    }
+
+
+def _soft_diff(instance: Any, old: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    data = instance.__dict__
+    return {
+        name: {
+            "old": _serialize.field_value(before),
+            "new": _serialize.field_value(data[name]),
+        }
+        for name, before in old.items()
+        if name in data and data[name] != before
+    }
 
 
 def _soft_op_done(sender: type[Model], instance: Any, using: str, action: str) -> None:
     instance.__dict__.pop(_SUPPRESS, None)
+    old = instance.__dict__.pop(_SOFT_OLD, None) or {}
     if not is_tracked(sender):
         return
     metadata: dict[str, Any] = {}
     deleted_at = instance.__dict__.get("deleted_at")
     if deleted_at is not None:
         metadata["deleted_at"] = _serialize.field_value(deleted_at)
+    if settings.AUDIT_TRACK_FIELD_CHANGES:
+        diff = _soft_diff(instance, old)
+        if diff:
+            metadata["changed_fields"] = diff
     _write(instance, action, using or "default", metadata)
 
 
@@ -296,16 +323,28 @@ def on_post_bulk_soft_delete(
     deleted_at: Any = None,
     **kwargs: Any,
 ) -> None:
-    metadata = (
-        {} if deleted_at is None else {"deleted_at": _serialize.field_value(deleted_at)}
-    )
+    metadata: dict[str, Any] = {}
+    changes: dict[str, Any] = {_flag_field(sender): {"old": True, "new": False}}
+    if deleted_at is not None:
+        metadata["deleted_at"] = _serialize.field_value(deleted_at)
+        # Only live rows are soft-deleted, and live rows have no deleted_at.
+        changes["deleted_at"] = {"old": None, "new": metadata["deleted_at"]}
+    if settings.AUDIT_TRACK_FIELD_CHANGES:
+        metadata["changed_fields"] = changes
     _bulk(sender, pks, using, "SOFT_DELETE", metadata)
 
 
 def on_post_bulk_restore(
     sender: type[Model], pks: Any, using: str = "default", **kwargs: Any
 ) -> None:
-    _bulk(sender, pks, using, "RESTORE", {})
+    # Each row's old deleted_at is not known without a query: the diff shows
+    # the flag only.
+    metadata: dict[str, Any] = (
+        {"changed_fields": {_flag_field(sender): {"old": False, "new": True}}}
+        if settings.AUDIT_TRACK_FIELD_CHANGES
+        else {}
+    )
+    _bulk(sender, pks, using, "RESTORE", metadata)
 
 
 # ---------------------------------------------------------------------------
