@@ -324,6 +324,7 @@ def test_cents_to_amount_invalid_code(currency):
         ("UYW", 4),
         ("HUF", 2),
         ("COP", 2),
+        ("SLL", 2),  # CLDR shows 0 digits
         ("XAU", 0),
         ("XYZ", 2),
         ("ESP", 0),  # historical peseta: CLDR's digits
@@ -344,7 +345,67 @@ def test_table_overrides_every_babel_disagreement_for_listed_codes():
     }
     # Babel (CLDR display digits) differs from ISO 4217 for these; the filters
     # follow ISO.
-    assert {"IQD", "HUF", "IDR", "COP", "XAU"} <= disagreements
+    assert {"IQD", "HUF", "IDR", "COP", "SLL", "XAU"} <= disagreements
+
+
+def _codes(text: str) -> list[str]:
+    return text.split()
+
+
+# ISO 4217 List One (current codes) with exponents other than 2; "N.A." (no
+# minor unit) is taken as 0.
+ISO_NOT_2 = {
+    **dict.fromkeys(
+        _codes("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"),
+        0,
+    ),
+    **dict.fromkeys(_codes("BHD IQD JOD KWD LYD OMR TND"), 3),
+    **dict.fromkeys(_codes("CLF UYW"), 4),
+    **dict.fromkeys(
+        _codes("XAG XAU XBA XBB XBC XBD XDR XPD XPT XSU XTS XUA XXX"), 0
+    ),  # N.A.
+}
+
+# Every other code of ISO 4217 List One: exponent 2.
+ISO_2 = _codes(
+    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV "
+    "BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUC CUP CVE "
+    "CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD "
+    "HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD "
+    "LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN "
+    "NIO NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG "
+    "SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD "
+    "TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER ZAR ZMW ZWG"
+)
+
+
+def test_every_current_iso_code_with_another_exponent_is_in_the_table():
+    assert {code: ISO_4217_EXPONENTS.get(code) for code in ISO_NOT_2} == ISO_NOT_2
+
+
+def test_every_current_iso_code_gets_the_iso_exponent():
+    # Codes with exponent 2 outside the table rely on Babel giving 2: a Babel
+    # whose CLDR digits differ for one of them (as for SLL) fails here.
+    expected = {**ISO_NOT_2, **dict.fromkeys(ISO_2, 2)}
+    assert len(expected) == len(ISO_NOT_2) + len(ISO_2)  # no code listed twice
+    assert {code: currency_exponent(code) for code in expected} == expected
+
+
+def test_babel_codes_outside_the_table_with_other_digits_are_all_historical():
+    from babel.numbers import get_currency_precision, list_currencies
+
+    other_digits = {
+        code
+        for code in list_currencies()
+        if code not in ISO_4217_EXPONENTS and get_currency_precision(code) != 2
+    }
+    # Withdrawn codes, where CLDR's digits are the best guess; a current code
+    # showing up here needs a table entry.
+    assert other_digits <= {
+        "ADP", "BYR", "ESP", "ITL", "LUF", "MGF", "MRO", "STD", "TMM", "TRL",
+        "ZMK", "ZWD",
+    }  # fmt: skip
+    assert not other_digits & (set(ISO_NOT_2) | set(ISO_2))
 
 
 # --------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import zoneinfo
 
 import pytest
@@ -119,15 +120,22 @@ def test_naive_datetimes_without_use_tz():
         assert time_since_short(datetime.datetime(2026, 12, 3, 6, 0)) == "1h ago"
 
 
+# Today is 3 December 2026; the comments give the distance in days.
 DATES = [
     (datetime.date(2026, 12, 3), "today"),
-    (datetime.date(2026, 12, 2), "1d ago"),
+    (datetime.date(2026, 12, 2), "1d ago"),  # 1
     (datetime.date(2026, 12, 4), "in 1d"),
-    (datetime.date(2026, 11, 27), "6d ago"),
-    (datetime.date(2026, 11, 26), "1w ago"),
+    (datetime.date(2026, 11, 27), "6d ago"),  # 6
+    (datetime.date(2026, 12, 9), "in 6d"),
+    (datetime.date(2026, 11, 26), "1w ago"),  # 7
     (datetime.date(2026, 12, 10), "in 1w"),
-    (datetime.date(2026, 11, 3), "1mo ago"),
-    (datetime.date(2025, 12, 3), "1y ago"),
+    (datetime.date(2026, 11, 4), "4w ago"),  # 29
+    (datetime.date(2027, 1, 1), "in 4w"),
+    (datetime.date(2026, 11, 3), "1mo ago"),  # 30
+    (datetime.date(2027, 1, 2), "in 1mo"),
+    (datetime.date(2025, 12, 4), "12mo ago"),  # 364
+    (datetime.date(2027, 12, 2), "in 12mo"),
+    (datetime.date(2025, 12, 3), "1y ago"),  # 365
     (datetime.date(2027, 12, 3), "in 1y"),
 ]
 
@@ -148,23 +156,37 @@ def test_dates_use_the_current_time_zone_for_today():
             assert time_since_short(datetime.date(2026, 12, 4)) == "today"
 
 
-@pytest.mark.parametrize(
-    "value",
-    [
-        None,
-        "",
-        "2026-12-03",
-        "2h ago",
-        0,
-        1700000000,
-        3.5,
-        [],
-        object(),
-        datetime.timedelta(hours=2),
-    ],
-)
+INVALID_VALUES = [
+    None,
+    "",
+    "2026-12-03",
+    "2h ago",
+    0,
+    1700000000,
+    3.5,
+    [],
+    object(),
+    datetime.timedelta(hours=2),
+]
+
+
+@pytest.mark.parametrize("value", INVALID_VALUES)
 def test_invalid_values_render_empty(value):
     assert time_since_short(value) == ""
+
+
+def test_logs_nothing_on_bad_input(caplog):
+    with caplog.at_level(logging.DEBUG):
+        for value in INVALID_VALUES:
+            assert time_since_short(value) == ""
+        assert time_since_short(NOW, now=datetime.datetime(2026, 12, 3)) == ""
+        assert (
+            Template("{% load icv_core %}{{ x|time_since_short }}").render(
+                Context({"x": "bad"})
+            )
+            == ""
+        )
+    assert caplog.records == []
 
 
 def test_naive_now_in_python_is_invalid_not_an_error():

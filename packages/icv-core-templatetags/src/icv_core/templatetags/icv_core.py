@@ -44,11 +44,14 @@ __all__ = [
     "time_since_short",
 ]
 
-#: ISO 4217 minor-unit exponents that are not 2. Codes listed by ISO 4217 as
-#: having no minor unit ("N.A.": precious metals, SDR, test and no-currency
-#: codes) take the amount as whole units (0). Some codes are listed with 2
-#: because CLDR (and so Babel) displays them with other digits although ISO
-#: 4217 defines 2 (e.g. HUF, IDR, COP): the stored minor units follow ISO.
+#: Minor-unit exponents from ISO 4217's current list (List One): every
+#: current code whose exponent is not 2, plus the current codes with exponent
+#: 2 that CLDR (and so Babel) displays with other digits (e.g. HUF, IDR, COP,
+#: SLL): the stored minor units follow ISO, not the display. Codes listed by
+#: ISO 4217 as having no minor unit ("N.A.": precious metals, SDR, test and
+#: no-currency codes) take the amount as whole units (0). Every other code,
+#: current or not, takes Babel's CLDR digits, which are 2 for the current ones
+#: (checked against the full list in the tests).
 ISO_4217_EXPONENTS: dict[str, int] = {
     # exponent 0
     **dict.fromkeys(
@@ -110,6 +113,7 @@ ISO_4217_EXPONENTS: dict[str, int] = {
             "LBP",
             "MGA",
             "MMK",
+            "SLL",
             "SOS",
             "SYP",
             "YER",
@@ -130,8 +134,10 @@ _CONTEXT = decimal.Context(prec=2 * _MAX_DIGITS + 10, rounding=ROUND_HALF_UP)
 def currency_exponent(code: str) -> int:
     """The ISO 4217 minor-unit exponent of ``code`` (``"JPY"`` → 0).
 
-    Codes outside ISO 4217's current list use CLDR's digits (historical
-    codes such as ``ESP``) and otherwise 2.
+    A code in :data:`ISO_4217_EXPONENTS` takes the table's exponent. Any
+    other code takes Babel's CLDR digits: 2 for the remaining current ISO
+    codes and for unknown codes (``"XYZ"``), CLDR's own digits for
+    historical codes (``"ESP"`` → 0).
     """
     code = code.upper()
     if code in ISO_4217_EXPONENTS:
