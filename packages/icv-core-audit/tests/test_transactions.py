@@ -249,6 +249,36 @@ def test_permission_denied_survives_atomic_requests_rollback(
 
 
 @pytest.mark.urls(URLS)
+def test_rewritten_entry_survives_a_raising_receiver(
+    any_db, client, audit_on, audit_middleware, atomic_requests, caplog
+):
+    calls = []
+
+    def receiver(sender, instance, **kwargs):
+        calls.append(kwargs.get("rewritten", False))
+        if kwargs.get("rewritten"):
+            raise RuntimeError("log forwarder down")
+
+    audit_entry_created.connect(receiver, weak=False, dispatch_uid="test-raise")
+    try:
+        response = client.get("/denied/", REMOTE_ADDR="198.51.100.51")
+    finally:
+        audit_entry_created.disconnect(dispatch_uid="test-raise")
+    assert response.status_code == 403
+    # First announced inside the request's transaction, then again, marked
+    # rewritten, after the rollback; the raising receiver undoes nothing.
+    assert calls == [False, True]
+    (entry,) = entries()
+    assert (entry.action, entry.ip_address) == ("PERMISSION_DENIED", "198.51.100.51")
+    assert any(
+        "audit_entry_created receiver" in r.getMessage()
+        and r.exc_info
+        and r.exc_info[0] is RuntimeError
+        for r in caplog.records
+    )
+
+
+@pytest.mark.urls(URLS)
 def test_failed_login_survives_atomic_requests_rollback(
     any_db, client, audit_on, audit_middleware, atomic_requests
 ):

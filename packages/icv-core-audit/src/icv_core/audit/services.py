@@ -293,6 +293,9 @@ def _keep_if_rolled_back(entries: Iterable[Any], using: str) -> None:
 
 def _flush_pending(pending: list[Any]) -> None:
     """Re-write security entries whose transaction did not commit."""
+    from icv_core.audit.models import AuditEntry
+    from icv_core.audit.signals import audit_entry_created
+
     for entry, using, callback, state in pending:
         if state["committed"]:
             continue
@@ -304,10 +307,26 @@ def _flush_pending(pending: list[Any]) -> None:
         entry._state.db = None
         try:
             with transaction.atomic(using=using):
-                entry.save(using=using)
+                # The parent's save: the row only, announced below once it is
+                # committed, so a raising receiver cannot undo it.
+                super(AuditEntry, entry).save(using=using)
         except IntegrityError:
             # Already there (e.g. the transaction committed after all).
             continue
+        except Exception as exc:
+            # One entry that cannot be written must not cost the others.
+            _record_lost([entry], exc, using)
+            continue
+        for receiver, response in audit_entry_created.send_robust(
+            sender=AuditEntry, instance=entry, rewritten=True
+        ):
+            if isinstance(response, Exception):
+                logger.error(
+                    "icv_core.audit: audit_entry_created receiver %r raised %s",
+                    receiver,
+                    type(response).__name__,
+                    exc_info=response,
+                )
 
 
 # ---------------------------------------------------------------------------

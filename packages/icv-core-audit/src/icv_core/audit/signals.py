@@ -12,8 +12,9 @@ model class as ``sender``; receivers should accept ``**kwargs``.
     one ``bulk_create``) send it once per entry, in order, with the extra
     keyword ``bulk=True``. A security entry that the request middleware writes
     again after its transaction rolled back (see :mod:`icv_core.audit.services`)
-    is announced a second time, with the same ``instance.pk``. Receivers that
-    raise on the bulk path are logged and do not undo the entries.
+    is announced a second time, with the same ``instance.pk`` and the extra
+    keyword ``rewritten=True``. Receivers that raise on the bulk and rewrite
+    paths are logged and do not undo the entries.
 
 ``system_alert_raised(sender=SystemAlert, instance=alert)``
     After a new alert row is inserted (``raise_alert()``, ``SystemAlert.save()``
