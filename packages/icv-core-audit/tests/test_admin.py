@@ -231,10 +231,75 @@ def test_resolve_form_for_one_alert(client, superuser):
     assert response.status_code == 302
     a.refresh_from_db()
     assert (a.is_resolved, a.resolved_by, a.resolution_notes) == (True, superuser, "ok")
-    # Resolving again changes nothing.
-    client.post(url, {"notes": "again"})
+    # Resolving again changes nothing, and says so.
+    response = client.post(url, {"notes": "again"}, follow=True)
     a.refresh_from_db()
     assert a.resolution_notes == "ok"
+    # The first POST's message was not shown yet (its redirect not followed).
+    assert [str(m) for m in response.context["messages"]] == [
+        "Alert resolved.",
+        "This alert is already resolved.",
+    ]
+
+
+def test_resolve_action_reports_alerts_already_resolved(client, superuser):
+    done = alert(title="done")
+    done.resolve(resolved_by=superuser, notes="earlier")
+    fresh = alert(title="fresh")
+    url = reverse("admin:icv_core_audit_systemalert_changelist")
+    response = client.post(
+        url,
+        {
+            "action": "resolve_selected",
+            "_selected_action": [done.pk, fresh.pk],
+            "apply": "1",
+            "notes": "now",
+        },
+        follow=True,
+    )
+    assert [str(m) for m in response.context["messages"]] == [
+        "1 alert resolved.",
+        "1 alert was already resolved and was left as it was.",
+    ]
+    done.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (done.resolution_notes, fresh.resolution_notes) == ("earlier", "now")
+
+
+def test_resolve_action_survives_a_concurrent_resolution(client, superuser):
+    """Another process resolves an alert between the page load and the loop."""
+    from icv_core.audit import admin as audit_admin
+
+    racing = alert(title="racing")
+    real = audit_admin._resolve
+
+    def resolve_after_someone_else(request, alerts, notes):
+        loaded = list(alerts)  # still open when the admin loaded them
+        SystemAlert.objects.get(pk=racing.pk).resolve(notes="by the other process")
+        return real(request, loaded, notes)
+
+    url = reverse("admin:icv_core_audit_systemalert_changelist")
+    audit_admin._resolve = resolve_after_someone_else
+    try:
+        response = client.post(
+            url,
+            {
+                "action": "resolve_selected",
+                "_selected_action": [racing.pk],
+                "apply": "1",
+                "notes": "mine",
+            },
+            follow=True,
+        )
+    finally:
+        audit_admin._resolve = real
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [
+        "0 alerts resolved.",
+        "1 alert was already resolved and was left as it was.",
+    ]
+    racing.refresh_from_db()
+    assert racing.resolution_notes == "by the other process"
 
 
 def test_unresolved_alerts_cannot_be_deleted(client, superuser):

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -255,14 +256,34 @@ class ResolveAlertForm(forms.Form):
     )
 
 
-def _resolve(request: HttpRequest, alerts: QuerySet[SystemAlert], notes: str) -> int:
+def _resolve(
+    request: HttpRequest, alerts: Iterable[SystemAlert], notes: str
+) -> tuple[int, int]:
+    """Resolve the open ones of ``alerts``: (resolved, already resolved)."""
+    from icv_core.audit.models import AlertAlreadyResolvedError
     from icv_core.audit.services import resolve_alert
 
-    done = 0
-    for alert in alerts.filter(is_resolved=False):
-        resolve_alert(alert, resolved_by=request.user, notes=notes)
-        done += 1
-    return done
+    done = skipped = 0
+    for alert in alerts:
+        if alert.is_resolved:
+            skipped += 1
+            continue
+        try:
+            resolve_alert(alert, resolved_by=request.user, notes=notes)
+        except AlertAlreadyResolvedError:
+            # Resolved by someone else since the page was loaded.
+            skipped += 1
+        else:
+            done += 1
+    return done, skipped
+
+
+def _already_resolved_message(skipped: int) -> str:
+    return ngettext(
+        "%(count)d alert was already resolved and was left as it was.",
+        "%(count)d alerts were already resolved and were left as they were.",
+        skipped,
+    ) % {"count": skipped}
 
 
 @admin.register(SystemAlert)
@@ -314,7 +335,7 @@ class SystemAlertAdmin(admin.ModelAdmin):
         if "apply" in request.POST:
             form = ResolveAlertForm(request.POST)
             if form.is_valid():
-                done = _resolve(request, queryset, form.cleaned_data["notes"])
+                done, skipped = _resolve(request, queryset, form.cleaned_data["notes"])
                 self.message_user(
                     request,
                     ngettext(
@@ -325,6 +346,10 @@ class SystemAlertAdmin(admin.ModelAdmin):
                     % {"count": done},
                     messages.SUCCESS,
                 )
+                if skipped:
+                    self.message_user(
+                        request, _already_resolved_message(skipped), messages.WARNING
+                    )
                 return None
         else:
             form = ResolveAlertForm()
@@ -364,12 +389,17 @@ class SystemAlertAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(change_url)
         form = ResolveAlertForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            _resolve(
+            done, _skipped = _resolve(
                 request,
                 self.model._default_manager.filter(pk=alert.pk),
                 form.cleaned_data["notes"],
             )
-            self.message_user(request, _("Alert resolved."), messages.SUCCESS)
+            if done:
+                self.message_user(request, _("Alert resolved."), messages.SUCCESS)
+            else:
+                self.message_user(
+                    request, _("This alert is already resolved."), messages.WARNING
+                )
             return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
