@@ -15,21 +15,40 @@ installed). It extracts five lists from the code:
 - template filters: the filters registered by ``{% load icv_core %}``;
 - public modules: every module under ``icv_core`` whose name has no leading
   underscore (migrations and command modules aside) must be rendered by a
-  ``::: module`` block of an API page or named on a reference page.
+  ``::: module`` block of an API page or named on a reference page;
+- public names: every class and function without a leading underscore defined
+  in a public module (``obj.__module__`` is the module, or a top-level
+  ``def``/``class`` of its source, such as a pytest fixture), and everything in
+  the module's ``__all__``, must be rendered by mkdocstrings or named on a
+  reference page.
 
-and the same five lists from the reference pages (``docs/content/reference``),
+and the same lists from the reference pages (``docs/content/reference``),
 then exits 1 when a name is missing on either side: undocumented code, or
 documentation of something that does not exist.
+
+A public name counts as rendered when a ``::: module.name`` block renders it,
+or when a ``::: module`` block does: the block's ``members:`` option lists it,
+or (no ``members:``) it has a docstring of its own in the source, because the
+site is built with ``show_if_no_docstring: false`` and mkdocstrings hides a
+member without one. It counts as named when a reference page writes
+``module.name`` inside backticks, or writes ``name`` in backticks in a section
+whose heading names ``module`` in backticks. On the documentation side every
+``:::`` target, every ``members:`` entry, every dotted ``icv_core.…`` name in
+backticks and every first cell ``name`` of a table row in a section headed by
+a module must exist in the code.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import importlib.util
+import inspect
 import re
 import sys
 from pathlib import Path
+from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -180,6 +199,90 @@ def code_modules() -> set[str]:
     return names - {"icv_core", "icv_core.templatetags"}
 
 
+def _top_level_defs(module: ModuleType) -> dict[str, ast.AST]:
+    """The module's top-level ``def`` and ``class`` nodes, by name."""
+    source = getattr(module, "__file__", None)
+    if not source or not source.endswith(".py"):
+        return {}
+    tree = ast.parse(Path(source).read_text(), filename=source)
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
+
+
+def _module_all(module: ModuleType) -> list[str]:
+    exported = getattr(module, "__all__", None)
+    return [str(name) for name in exported] if exported is not None else []
+
+
+def code_public_names(modules: set[str]) -> dict[str, str]:
+    """``module.name`` -> ``module`` for every public class and function.
+
+    A name is public when it has no leading underscore and is defined in the
+    module (a class or function whose ``__module__`` is the module, or a
+    top-level ``def``/``class`` of its source: decorators such as
+    ``pytest.fixture`` return other objects), or when the module's
+    ``__all__`` lists it (re-exports from private modules, constants and
+    signals included).
+    """
+    names: dict[str, str] = {}
+    for module_name in sorted(modules):
+        module = importlib.import_module(module_name)
+        public = {
+            name
+            for name, value in vars(module).items()
+            if (inspect.isclass(value) or inspect.isfunction(value))
+            and getattr(value, "__module__", None) == module_name
+        }
+        public |= set(_top_level_defs(module))
+        public |= set(_module_all(module))
+        names |= {
+            f"{module_name}.{name}": module_name
+            for name in public
+            if not name.startswith("_")
+        }
+    return names
+
+
+def _has_docstring(module_name: str, name: str) -> bool:
+    """Whether mkdocstrings (static analysis) finds a docstring for the member.
+
+    Looked up where the object is defined, so a re-export from a private
+    module has the docstring of its definition. An attribute (constant,
+    signal) has one when a string literal follows its assignment.
+    """
+    module = importlib.import_module(module_name)
+    value = getattr(module, name, None)
+    home = getattr(value, "__module__", None)
+    defined = inspect.isclass(value) or inspect.isfunction(value)
+    if defined and isinstance(home, str) and home in sys.modules:
+        module = sys.modules[home]
+        name = getattr(value, "__name__", name)
+    node = _top_level_defs(module).get(name)
+    if node is not None:
+        return ast.get_docstring(node) is not None  # type: ignore[arg-type]
+    source = getattr(module, "__file__", None)
+    if not source or not source.endswith(".py"):
+        return False
+    body = ast.parse(Path(source).read_text()).body
+    for index, statement in enumerate(body[:-1]):
+        targets: list[ast.expr] = []
+        if isinstance(statement, ast.Assign):
+            targets = statement.targets
+        elif isinstance(statement, ast.AnnAssign):
+            targets = [statement.target]
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            following = body[index + 1]
+            return (
+                isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant)
+                and isinstance(following.value.value, str)
+            )
+    return False
+
+
 def code_filters() -> set[str]:
     try:
         module = importlib.import_module("icv_core.templatetags.icv_core")
@@ -247,6 +350,137 @@ def doc_modules(modules: set[str]) -> set[str]:
     return rendered | named
 
 
+DIRECTIVE_RE = re.compile(
+    r"^::: ([\w.]+)[ \t]*\n((?:(?:[ \t]+\S.*)?\n)*)", re.MULTILINE
+)
+CODE_SPAN_RE = re.compile(r"`([^`\n]+)`")
+DOTTED_RE = re.compile(r"\bicv_core(?:\.[A-Za-z_]\w*)+")
+HEADING_RE = re.compile(r"^#+ .*$", re.MULTILINE)
+ROW_NAME_RE = re.compile(r"^\| `([A-Za-z_]\w*)(?:\(\))?` *\|", re.MULTILINE)
+
+
+def _directive_options(block: str) -> dict[str, object]:
+    """``members`` and ``show_if_no_docstring`` from a directive's YAML block.
+
+    Only the forms the pages use: ``members: [a, b]``, ``members: false`` or
+    a ``- name`` list under ``members:``, and ``show_if_no_docstring: true``.
+    """
+    options: dict[str, object] = {}
+    lines = block.splitlines()
+    for index, line in enumerate(lines):
+        key, _, value = line.strip().partition(":")
+        value = value.strip()
+        if key == "members":
+            if value.lower() in ("false", "no", "[]"):
+                options["members"] = []
+            elif value.startswith("["):
+                options["members"] = [
+                    item.strip().strip("'\"")
+                    for item in value.strip("[]").split(",")
+                    if item.strip()
+                ]
+            elif not value:
+                items = []
+                for item in lines[index + 1 :]:
+                    if not item.strip().startswith("- "):
+                        break
+                    items.append(item.strip()[2:].strip().strip("'\""))
+                options["members"] = items
+        elif key == "show_if_no_docstring":
+            options["show_if_no_docstring"] = value.lower() in ("true", "yes")
+    return options
+
+
+def _exists(dotted: str) -> bool:
+    """Whether ``dotted`` is an importable module or an attribute of one."""
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        module_name = ".".join(parts[:cut])
+        try:
+            value: object = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for attribute in parts[cut:]:
+            if not hasattr(value, attribute):
+                return False
+            value = getattr(value, attribute)
+        return True
+    return False
+
+
+def _sections(text: str) -> list[tuple[str, str]]:
+    """``(heading, body)`` pairs of a page; the text before the first heading
+    has an empty heading."""
+    starts = [m.start() for m in HEADING_RE.finditer(text)]
+    bounds = [0, *starts, len(text)]
+    sections = []
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        chunk = text[start:end]
+        heading, _, body = chunk.partition("\n")
+        if not HEADING_RE.match(heading):
+            heading, body = "", chunk
+        sections.append((heading, body))
+    return sections
+
+
+def doc_public_names(
+    public: dict[str, str], modules: set[str]
+) -> tuple[set[str], list[str]]:
+    """Public names the pages render or name, and documented names that do
+    not exist (as problem lines)."""
+    pages = {
+        path.relative_to(REFERENCE).as_posix(): path.read_text()
+        for path in sorted(REFERENCE.rglob("*.md"))
+    }
+    covered: set[str] = set()
+    stale: list[str] = []
+    for page, text in pages.items():
+        for target, block in DIRECTIVE_RE.findall(text):
+            options = _directive_options(block)
+            if not _exists(target):
+                stale.append(f"{page}: ::: {target} does not exist")
+                continue
+            covered.add(target)
+            members = options.get("members")
+            if target not in modules:
+                continue
+            if isinstance(members, list):
+                for member in members:
+                    dotted = f"{target}.{member}"
+                    if not _exists(dotted):
+                        stale.append(f"{page}: member {dotted} does not exist")
+                    covered.add(dotted)
+                continue
+            show_all = bool(options.get("show_if_no_docstring"))
+            covered |= {
+                dotted
+                for dotted, module_name in public.items()
+                if module_name == target
+                and (show_all or _has_docstring(target, dotted.rsplit(".", 1)[1]))
+            }
+        for span in CODE_SPAN_RE.findall(text):
+            for dotted in DOTTED_RE.findall(span):
+                if CHECK_ID_RE.fullmatch(dotted):
+                    continue
+                if not _exists(dotted):
+                    stale.append(f"{page}: `{dotted}` does not exist")
+                covered.add(dotted)
+        for heading, body in _sections(text):
+            named = {m for m in CODE_SPAN_RE.findall(heading) if m in modules}
+            for module_name in named:
+                for span in CODE_SPAN_RE.findall(body):
+                    name = span.removesuffix("()")
+                    if f"{module_name}.{name}" in public:
+                        covered.add(f"{module_name}.{name}")
+                for name in ROW_NAME_RE.findall(body):
+                    if f"{module_name}.{name}" not in public:
+                        stale.append(
+                            f"{page}: `{name}` (under {heading.strip()!r}) is not "
+                            f"a public name of {module_name}"
+                        )
+    return covered & set(public), stale
+
+
 # --- comparison -------------------------------------------------------------
 
 
@@ -277,6 +511,10 @@ def main(argv: list[str] | None = None) -> int:
     }
     modules = code_modules()
     lists["public module"] = (modules, doc_modules(modules))
+    public = code_public_names(modules)
+    documented, stale = doc_public_names(public, modules)
+    lists["public name"] = (set(public), documented)
+    problems += [f"public name: {line}" for line in stale]
     code_cmds, doc_cmds = code_commands(), doc_commands()
     lists["management command"] = (set(code_cmds), set(doc_cmds))
     for kind, (in_code, in_docs) in lists.items():
