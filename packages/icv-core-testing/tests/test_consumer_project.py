@@ -3,6 +3,8 @@
 One loads the fixtures the documented way (``pytest_plugins`` in its
 ``conftest.py``) and runs the README's testing examples verbatim; the other
 imports the testing modules without the plugin and checks nothing changed.
+Together they take about 12 s, so they are not marked slow: every cell of
+the nox matrix runs them.
 """
 
 from __future__ import annotations
@@ -188,7 +190,6 @@ def _run(pytester):
     )
 
 
-@pytest.mark.slow
 def test_consumer_project_with_the_plugin(consumer):
     consumer.makeconftest(WITH_PLUGIN_CONFTEST)
     consumer.makepyfile(test_consumer=WITH_PLUGIN_TESTS)
@@ -196,7 +197,6 @@ def test_consumer_project_with_the_plugin(consumer):
     result.assert_outcomes(passed=7)
 
 
-@pytest.mark.slow
 def test_consumer_project_without_the_plugin(consumer):
     consumer.makeconftest("")
     consumer.makepyfile(test_no_plugin=WITHOUT_PLUGIN_TESTS)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import textwrap
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -13,7 +15,12 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from icv_core.audit.models import AdminActivityLog, AuditEntry, SystemAlert
+from icv_core.audit.models import (
+    AdminActivityLog,
+    AuditArchive,
+    AuditEntry,
+    SystemAlert,
+)
 from icv_core.exceptions import ImmutableRecordError
 from icv_core.testing.factories import (
     AdminActivityLogFactory,
@@ -128,6 +135,55 @@ def test_backdating_only_inserts_and_entries_stay_immutable():
     entry.description = "changed"
     with pytest.raises(ImmutableRecordError):
         entry.save()
+
+
+REPO = Path(__file__).resolve().parents[3]
+
+# The backdate-then-archive example of docs/content/how-to/testing.md and of
+# the backdated_entries docstring.
+ARCHIVE_EXAMPLE = """\
+old = backdated_entries(3, days_ago=400, event_type="SECURITY")
+call_command("icv_core_audit_archive", "--days", "365")
+"""
+
+
+def test_archive_example_is_the_documented_one():
+    docs = (REPO / "docs" / "content" / "how-to" / "testing.md").read_text()
+    assert (
+        "from django.core.management import call_command\n\n"
+        "from icv_core.testing.factories import backdated_entries\n\n" + ARCHIVE_EXAMPLE
+    ) in docs
+    docstring = textwrap.dedent(
+        backdated_entries.__doc__.split("::\n\n", 1)[1].split("\n\n", 1)[0]
+    )
+    assert docstring.strip() == ARCHIVE_EXAMPLE.strip()
+
+
+def test_archive_example_runs(settings, tmp_path, capsys):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    recent = AuditEntryFactory()
+    # The example, verbatim, with its imports.
+    from django.core.management import call_command
+
+    from icv_core.testing.factories import backdated_entries
+
+    old = backdated_entries(3, days_ago=400, event_type="SECURITY")
+    call_command("icv_core_audit_archive", "--days", "365")
+
+    assert list(AuditEntry.objects.values_list("pk", flat=True)) == [recent.pk]
+    archive = AuditArchive.objects.get()
+    assert archive.row_count == 3
+    assert {archive.first_entry_id, archive.last_entry_id} <= {e.pk for e in old}
+    assert len(list(tmp_path.rglob("*.jsonl.gz"))) == 1
+    assert capsys.readouterr().out.startswith(
+        'Archived 3 entries older than 365 day(s) into 1 file(s) in storage "default"'
+    )
 
 
 # --------------------------------------------------------------------------

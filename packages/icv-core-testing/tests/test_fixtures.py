@@ -11,6 +11,7 @@ from consumer_app.models import Contract, Invoice, Note
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.test import override_settings
 
 from icv_core.audit.models import AuditEntry
 from icv_core.conf import settings as icv_settings
@@ -22,7 +23,7 @@ from icv_core.testing.helpers import assert_restored, assert_soft_deleted
 NOW = datetime.datetime(2026, 12, 3, 12, 0, tzinfo=datetime.UTC)
 
 # --------------------------------------------------------------------------
-# Setting fixtures (restoring the previous value is checked in
+# Setting fixtures (restoring the previous value is also checked in
 # test_consumer_project.py, in a project where the settings are set).
 # --------------------------------------------------------------------------
 
@@ -47,9 +48,49 @@ def test_track_created_by(track_created_by):
     assert icv_settings.TRACK_CREATED_BY is True
 
 
-def test_settings_are_gone_again_after_the_fixtures():
-    for name in ("AUDIT_ENABLED", "ALLOW_HARD_DELETE", "TRACK_CREATED_BY"):
-        assert not hasattr(django_settings, f"ICV_CORE_{name}")
+SETTING_FIXTURES = {
+    "audit_enabled": "ICV_CORE_AUDIT_ENABLED",
+    "allow_hard_delete": "ICV_CORE_ALLOW_HARD_DELETE",
+    "track_created_by": "ICV_CORE_TRACK_CREATED_BY",
+}
+_ABSENT = object()
+
+
+@pytest.fixture
+def previous_value(request):
+    """Give the setting a known previous value (or none) before the fixture
+    under test runs, and check it is back once that fixture is torn down.
+
+    Requested before the fixture under test and independent of ``settings``,
+    so it is set up before it and torn down after it, whatever the test
+    order.
+    """
+    name = SETTING_FIXTURES[request.node.callspec.params["fixture"]]
+    previous = request.node.callspec.params["previous"]
+    override = override_settings()
+    override.enable()
+    if previous is _ABSENT:
+        if hasattr(django_settings, name):
+            delattr(django_settings, name)
+    else:
+        setattr(django_settings, name, previous)
+    yield name
+    try:
+        after = getattr(django_settings, name, _ABSENT)
+        assert after is previous, f"{name} is {after!r} after the fixture"
+    finally:
+        override.disable()
+
+
+@pytest.mark.parametrize(
+    "previous", [_ABSENT, False, "a previous value"], ids=["absent", "False", "value"]
+)
+@pytest.mark.parametrize("fixture", sorted(SETTING_FIXTURES))
+def test_setting_fixtures_restore_the_previous_value(
+    previous_value, fixture, previous, request
+):
+    assert request.getfixturevalue(fixture) is True
+    assert getattr(django_settings, previous_value) is True
 
 
 @pytest.mark.django_db
