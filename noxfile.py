@@ -61,7 +61,10 @@ nox.options.reuse_venv = "yes"
 nox.options.error_on_missing_interpreters = True
 # Only PyPI is reachable from CI: never let uv fetch a Python build.
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
-# What a bare ``nox`` runs: fast, and passes on a machine with one Python.
+# What a bare ``nox`` runs: the quick checks. ``test`` and ``check_versions``
+# need only the Python running nox; ``lint`` needs Python 3.13 on PATH and
+# fails without it (error_on_missing_interpreters), so on a machine without
+# 3.13 run ``nox -s test check_versions``.
 nox.options.sessions = ["test", "lint", "check_versions"]
 
 # --- the support table: every (Python, Django) pair we test -----------------
@@ -130,7 +133,8 @@ def _run_suites(
     python: str = "python",
     database_url: str = "",
 ) -> None:
-    """Run each part's test suite in its own pytest process (own settings).
+    """Run each part's test suite in its own pytest process (own settings),
+    then the meta-package's metadata tests.
 
     SQLite unless ``database_url`` is given: a DATABASE_URL exported in the
     calling shell (as .ci/run does for tests_postgres) never leaks in.
@@ -152,6 +156,25 @@ def _run_suites(
             env={"PYTHONPATH": str(tests), "DATABASE_URL": database_url},
             external=True,
         )
+    # The meta-package's tests read metadata only: no Django settings, so
+    # pytest-django stays off for them.
+    meta_tests = PACKAGES / META / "tests"
+    session.run(
+        python,
+        "-m",
+        "pytest",
+        str(meta_tests),
+        "-p",
+        "no:django",
+        "-c",
+        str(ROOT / "pyproject.toml"),
+        "--rootdir",
+        str(ROOT),
+        *pytest_args,
+        *session.posargs,
+        env={"DATABASE_URL": ""},
+        external=True,
+    )
 
 
 @nox.session(python=False)
@@ -308,35 +331,161 @@ def migrations(session: nox.Session, django: str) -> None:
 
 # --- versions ------------------------------------------------------------
 
+# bump rewrites the text in place (keeping the files' layout); check_versions
+# reads the parsed TOML and every requirement, so a pin written any other way
+# (``>=``, spaces, a marker, a missing pin) fails it.
 _VERSION_RE = re.compile(r'^version = "([^"]+)"$', re.MULTILINE)
 _PIN_RE = re.compile(r'"(django-icv-core(?:-[a-z]+)?(?:\[[a-z]+\])?)==([^"]+)"')
 _CHANGELOG_HEAD_RE = re.compile(r"^## \[?(\d+\.\d+\.\d+[^\] ]*)\]?", re.MULTILINE)
+# Fallback when ``packaging`` is missing from the Python running nox: name,
+# extras, specifier, marker of a PEP 508 string (no URLs among ours).
+_REQUIREMENT_RE = re.compile(
+    r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
+    r"(?:\[\s*([^\]]*)\])?\s*([^;]*?)\s*(?:;\s*(.*?))?\s*$"
+)
+
+
+# Which parts each part depends on (DESIGN.md); the meta depends on all four.
+_PART_NEEDS: dict[str, set[str]] = {
+    "icv-core-models": set(),
+    "icv-core-audit": {"django-icv-core-models"},
+    "icv-core-templatetags": {"django-icv-core-models"},
+    "icv-core-testing": {"django-icv-core-models", "django-icv-core-audit"},
+}
 
 
 def _pyprojects() -> list[Path]:
     return sorted(PACKAGES.glob("*/pyproject.toml"))
 
 
-def _versions() -> dict[str, set[str]]:
-    """Every version string found, by where it was found."""
+def _parse_requirement(text: str) -> tuple[str, frozenset[str], str, str]:
+    """(normalised name, extras, specifier, marker) of one requirement string."""
+    try:
+        from packaging.requirements import Requirement
+        from packaging.utils import canonicalize_name
+    except ImportError:
+        match = _REQUIREMENT_RE.match(text)
+        if not match:
+            raise ValueError(f"cannot parse requirement {text!r}") from None
+        name, extras, spec, marker = match.groups()
+        return (
+            re.sub(r"[-_.]+", "-", name).lower(),
+            frozenset(e.strip() for e in (extras or "").split(",") if e.strip()),
+            re.sub(r"\s+", "", spec),
+            marker or "",
+        )
+    requirement = Requirement(text)
+    return (
+        canonicalize_name(requirement.name),
+        frozenset(requirement.extras),
+        str(requirement.specifier),
+        str(requirement.marker or ""),
+    )
+
+
+def _version_report() -> tuple[dict[str, set[str]], list[str]]:
+    """Every version string found, by where it was found, and every problem.
+
+    Reads each pyproject as TOML: its ``project.version`` and every
+    requirement on a django-icv-core distribution (dependencies and each
+    optional-dependencies group), each of which must be exactly ``==X``.
+    The meta-package must depend on exactly the four parts and offer the
+    ``[api]`` extra as ``django-icv-core-audit[api]``.
+    """
+    import tomllib
+
     found: dict[str, set[str]] = {}
+    problems: list[str] = []
+    meta_deps: dict[str, list[tuple[str, frozenset[str], str, str]]] = {}
+    part_deps: dict[str, set[str]] = {}
+    audit_extras: set[str] = set()
     for path in _pyprojects():
-        text = path.read_text()
         rel = str(path.relative_to(ROOT))
-        found.setdefault(f"{rel} version", set()).update(_VERSION_RE.findall(text))
-        for name, pin in _PIN_RE.findall(text):
-            found.setdefault(f"{rel} pin {name}", set()).add(pin)
+        try:
+            project = tomllib.loads(path.read_text())["project"]
+        except (tomllib.TOMLDecodeError, KeyError) as exc:
+            problems.append(f"{rel}: unreadable [project] table: {exc}")
+            continue
+        found[f"{rel} version"] = (
+            {project["version"]} if isinstance(project.get("version"), str) else set()
+        )
+        if _VERSION_RE.findall(path.read_text()) != [project.get("version")]:
+            problems.append(
+                f'{rel}: write the version as one line version = "X.Y.Z",'
+                " the form bump rewrites"
+            )
+        groups = {"dependencies": project.get("dependencies", [])}
+        for extra, reqs in project.get("optional-dependencies", {}).items():
+            groups[f"optional-dependencies.{extra}"] = reqs
+        for group, reqs in groups.items():
+            for text in reqs:
+                try:
+                    name, extras, spec, marker = _parse_requirement(text)
+                except ValueError as exc:
+                    problems.append(f"{rel} {group}: {exc}")
+                    continue
+                if not name.startswith("django-icv-core"):
+                    continue
+                where = f"{rel} {group} {text!r}"
+                pin = re.fullmatch(r"==([0-9][0-9a-z.+!]*)", spec)
+                if pin is None:
+                    problems.append(f"{where}: must be pinned exactly ==VERSION")
+                    found.setdefault(f"{rel} pin {name}", set())
+                else:
+                    found.setdefault(f"{rel} pin {name}", set()).add(pin.group(1))
+                    if not _PIN_RE.fullmatch(f'"{text}"'):
+                        problems.append(
+                            f"{where}: write it NAME==VERSION, the form bump rewrites"
+                        )
+                if marker:
+                    problems.append(f"{where}: a marker makes the pin conditional")
+                if path.parent.name == META:
+                    meta_deps.setdefault(group, []).append((name, extras, spec, marker))
+                elif group == "dependencies":
+                    part_deps.setdefault(path.parent.name, set()).add(name)
+        if project.get("name") == "django-icv-core-audit":
+            audit_extras = set(project.get("optional-dependencies", {}))
+    for folder, needs in _PART_NEEDS.items():
+        have = part_deps.get(folder, set())
+        if have != needs:
+            problems.append(
+                f"packages/{folder}: depends on parts {sorted(have)}, expected"
+                f" {sorted(needs)} (DESIGN.md: dependencies point one way)"
+            )
+    parts = sorted(dist for dist, _ in PARTS.values())
+    deps = meta_deps.get("dependencies", [])
+    if sorted(name for name, _, _, _ in deps) != parts or any(e for _, e, _, _ in deps):
+        listed = sorted(n + "".join(f"[{x}]" for x in sorted(e)) for n, e, _, _ in deps)
+        problems.append(
+            f"packages/{META}: dependencies must be exactly the four parts {parts},"
+            f" without extras; found {listed}"
+        )
+    api = meta_deps.get("optional-dependencies.api", [])
+    if [(name, extras) for name, extras, _, _ in api] != [
+        ("django-icv-core-audit", frozenset({"api"}))
+    ]:
+        problems.append(
+            f"packages/{META}: the [api] extra must be exactly"
+            f" django-icv-core-audit[api]==VERSION; found {api}"
+        )
+    if "api" not in audit_extras:
+        problems.append("django-icv-core-audit has no [api] extra for the meta to pin")
     head = _CHANGELOG_HEAD_RE.search((ROOT / "CHANGELOG.md").read_text())
     found["CHANGELOG.md top heading"] = {head.group(1)} if head else set()
-    return found
+    return found, problems
+
+
+def _versions() -> dict[str, set[str]]:
+    """Every version string found, by where it was found."""
+    return _version_report()[0]
 
 
 @nox.session(python=False)
 def check_versions(session: nox.Session) -> None:
     """Fail when any part, pin or the CHANGELOG's top heading drifts from the rest."""
-    found = _versions()
+    found, problems = _version_report()
     every = set().union(*found.values())
-    problems = [
+    problems += [
         f"{where}: {sorted(v) or 'missing'}"
         for where, v in found.items()
         if len(v) != 1

@@ -75,14 +75,28 @@ class Browser:
         self.driver.set_window_size(1600, 1000)
         return path
 
-    def assert_healthy(self) -> None:
-        """No console error in the browser, no 5xx from the server, no error page."""
-        errors = [
+    def console_errors(self) -> list[str]:
+        """The SEVERE console messages logged since the last call (this drains them)."""
+        return [
             entry["message"]
             for entry in self.driver.get_log("browser")
             if entry["level"] == "SEVERE"
         ]
-        assert not errors, f"browser console errors: {errors}"
+
+    def assert_healthy(self, expected_error: re.Pattern[str] | None = None) -> None:
+        """No console error in the browser, no 5xx from the server, no error page.
+
+        With ``expected_error``, the step must have logged at least one console
+        error and every one must match it in full (e.g. the 403 a step asked
+        for); any other console error still fails.
+        """
+        errors = self.console_errors()
+        if expected_error is None:
+            assert not errors, f"browser console errors: {errors}"
+        else:
+            assert errors, f"expected a console error matching {expected_error.pattern}"
+            unexpected = [e for e in errors if not expected_error.fullmatch(e)]
+            assert not unexpected, f"browser console errors: {unexpected}"
         if self.server_log is not None and self.server_log.exists():
             text = self.server_log.read_text()
             new, self._log_offset = text[self._log_offset :], len(text)
