@@ -116,6 +116,28 @@ def test_command_reports_errors_and_exits_non_zero(settings):
     assert "2 issue(s) found, 2 at or above ERROR." in str(info.value)
 
 
+def test_command_ignores_silenced_checks(settings):
+    settings.ICV_CORE_UUID_VERSION = 9
+    settings.ICV_CORE_TRACK_CREATED_BY = True
+    settings.SILENCED_SYSTEM_CHECKS = ["icv_core.E001"]
+    stream = io.StringIO()
+    with pytest.raises(CommandError) as info:
+        _check(stream)
+    out = stream.getvalue()
+    assert "icv_core.E001" not in out
+    assert "[ERROR] icv_core.E004" in out
+    assert "1 silenced issue not shown." in out
+    assert "1 issue(s) found, 1 at or above ERROR." in str(info.value)
+    # Every error silenced: the command succeeds, as Django's check does.
+    settings.SILENCED_SYSTEM_CHECKS = ["icv_core.E001", "icv_core.E004"]
+    stream = io.StringIO()
+    _check(stream)
+    assert stream.getvalue().splitlines() == [
+        "2 silenced issues not shown.",
+        "icv-core configuration OK: no issues.",
+    ]
+
+
 def test_command_warning_exits_zero_unless_fail_level(allow_hard_delete):
     out = io.StringIO()
     _check(out)

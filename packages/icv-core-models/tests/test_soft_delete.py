@@ -522,10 +522,17 @@ def test_queryset_cascade_soft_delete_and_restore(library, django_assert_num_que
     with django_assert_num_queries(6):
         assert Author.objects.all().soft_delete(cascade=True) == 2
     assert Book.objects.count() == 0 and Chapter.objects.count() == 0
-    # Restore runs two UPDATEs per model (roots and children keep their stamp
-    # until every level is matched).
-    with django_assert_num_queries(6):
+    # The roots share one deleted_at: one SELECT finds that out, then one
+    # UPDATE per model level restores each level in full (before 0.4, two
+    # UPDATEs per model: children kept their stamp until a second pass).
+    with django_assert_num_queries(4) as ctx:
         assert Author.objects.filter(name="a").restore(cascade=True) == 1
+    assert _statements(ctx) == [
+        ("SELECT", "models_testapp_author"),
+        ("UPDATE", "models_testapp_author"),
+        ("UPDATE", "models_testapp_book"),
+        ("UPDATE", "models_testapp_chapter"),
+    ]
     assert Book.objects.count() == 3
     assert Chapter.objects.count() == 6
     assert not Book.all_objects.filter(
@@ -534,7 +541,9 @@ def test_queryset_cascade_soft_delete_and_restore(library, django_assert_num_que
     assert Book.objects.deleted().count() == 1  # the other author's book
 
 
-def test_queryset_restore_matches_each_roots_own_stamp(library):
+def test_queryset_restore_matches_each_roots_own_stamp(
+    library, django_assert_num_queries
+):
     first, second = library["author"], library["other"]
     first.soft_delete(cascade=True)
     second.soft_delete(cascade=True)
@@ -542,7 +551,19 @@ def test_queryset_restore_matches_each_roots_own_stamp(library):
     Book.all_objects.filter(pk=lone.pk).update(
         deleted_at=second.deleted_at  # stamp of the other cascade, wrong parent
     )
-    Author.all_objects.all().restore(cascade=True)
+    # Two stamps among the roots: the two-phase restore, one UPDATE per model
+    # and level plus one per model clearing deleted_at.
+    with django_assert_num_queries(7) as ctx:
+        Author.all_objects.all().restore(cascade=True)
+    assert _statements(ctx) == [
+        ("SELECT", "models_testapp_author"),
+        ("UPDATE", "models_testapp_author"),
+        ("UPDATE", "models_testapp_book"),
+        ("UPDATE", "models_testapp_chapter"),
+        ("UPDATE", "models_testapp_author"),
+        ("UPDATE", "models_testapp_book"),
+        ("UPDATE", "models_testapp_chapter"),
+    ]
     assert Book.objects.filter(author=first).count() == 2
     assert_soft_deleted(lone)
     assert Book.objects.filter(author=second).count() == 1

@@ -150,7 +150,8 @@ class SoftDeleteQuerySet(models.QuerySet):
         once per model after the UPDATE; the pks SELECT runs only when a
         receiver is connected for that model. Instance signals are not sent.
         Returns the number of rows of this queryset's model soft-deleted
-        directly (not counting cascaded rows).
+        directly (not counting cascaded rows). The UPDATEs and the signals
+        run in one transaction: a receiver that raises rolls them back.
         """
         from icv_core.models._cascade import soft_delete_queryset
 
@@ -167,7 +168,12 @@ class SoftDeleteQuerySet(models.QuerySet):
         ``cascade=True`` the rows that the same cascade soft-deleted (same
         ``deleted_at`` as their parent, through ``CASCADE`` relations) are
         restored too; rows deleted on their own at another time stay
-        deleted. Cascaded restore runs two UPDATEs per model and level.
+        deleted. A cascaded restore first reads whether the rows share one
+        ``deleted_at`` (one SELECT); if they do, as rows soft-deleted together
+        do, it runs one UPDATE per model level; if not, one more UPDATE per
+        model clears ``deleted_at`` once every level is matched.
+
+        The UPDATEs and the bulk signals run in one transaction.
 
         Signals: ``post_bulk_restore(sender, pks, using)`` once per model
         after the UPDATE; the pks SELECT runs only when a receiver is
@@ -231,7 +237,10 @@ class SoftDeleteQuerySet(models.QuerySet):
 
     def hard_delete(self) -> tuple[int, dict[str, int]]:
         """Delete the rows for real (with Django's cascades), whatever the settings."""
-        return super().delete()
+        from icv_core.models._soft_delete import hard_deleting
+
+        with hard_deleting():
+            return super().delete()
 
     hard_delete.alters_data = True  # type: ignore[attr-defined]
     hard_delete.queryset_only = True  # type: ignore[attr-defined]

@@ -93,3 +93,12 @@ class Document(ComplianceModel):
 
 class Contract(ComplianceModel, SoftDeleteModel):
     name = models.CharField(max_length=50)
+
+
+class Membership(SoftDeleteModel):
+    """A soft-delete row under a plain model (the user) through CASCADE."""
+
+    user = models.ForeignKey(
+        "auth.User", on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, default="member")

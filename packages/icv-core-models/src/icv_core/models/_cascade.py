@@ -263,8 +263,10 @@ def soft_delete_queryset(queryset: Any, *, cascade: bool) -> int:
     if protected and not cascade:
         # Checked before writing: nothing to roll back.
         check_protected(model, using, {"pk__in": roots.values("pk")})
-    # A cascade that may hit PROTECT runs in a savepoint, so ProtectedError
-    # leaves a surrounding transaction usable.
+    # The UPDATEs and the bulk signals (whose receivers may write, e.g. audit
+    # entries) commit or roll back together. A cascade that may hit PROTECT
+    # runs in a savepoint, so ProtectedError leaves a surrounding transaction
+    # usable.
     with transaction.atomic(using=using, savepoint=protected and cascade):
         count = roots.update(
             **{flag: False, "deleted_at": stamp, **set_based_extra_values(model, stamp)}
@@ -276,16 +278,24 @@ def soft_delete_queryset(queryset: Any, *, cascade: bool) -> int:
                 _check_cascade_protection(
                     {model._meta.concrete_model, *touched}, stamp, using
                 )
-    for target in _signal_targets(model, touched):
-        base = target._base_manager.using(using)
-        _send_bulk(
-            post_bulk_soft_delete,
-            target,
-            using,
-            base.filter(**{flag_field_of(target): False, "deleted_at": stamp}),
-            deleted_at=stamp,
-        )
+        for target in _signal_targets(model, touched):
+            base = target._base_manager.using(using)
+            _send_bulk(
+                post_bulk_soft_delete,
+                target,
+                using,
+                base.filter(**{flag_field_of(target): False, "deleted_at": stamp}),
+                deleted_at=stamp,
+            )
     return count
+
+
+def _single_stamp(roots: models.QuerySet) -> tuple[bool, datetime | None]:
+    """(True, stamp) if every row of ``roots`` has the same ``deleted_at``."""
+    stamps = list(roots.order_by().values_list("deleted_at", flat=True).distinct()[:2])
+    if len(stamps) == 1:
+        return True, stamps[0]
+    return False, None
 
 
 def restore_queryset(queryset: Any, *, cascade: bool) -> int:
@@ -299,14 +309,27 @@ def restore_queryset(queryset: Any, *, cascade: bool) -> int:
         queryset = queryset.with_deleted()
     roots = queryset.filter(**{flag: False})
     touched: set[ModelType] = set()
-    if not cascade:
-        count = roots.update(
-            **{flag: True, "deleted_at": None},
-            **set_based_extra_values(model, restored_at),
-        )
-    else:
-        with transaction.atomic(using=using, savepoint=False):
-            # deleted_at stays until finish_restore(): children match on it.
+    # The UPDATEs and the bulk signals commit or roll back together.
+    with transaction.atomic(using=using, savepoint=False):
+        single, stamp = _single_stamp(roots) if cascade else (False, None)
+        if not cascade or (single and stamp is None):
+            count = roots.update(
+                **{flag: True, "deleted_at": None},
+                **set_based_extra_values(model, restored_at),
+            )
+        elif single:
+            # The roots share one stamp (deleted together, the usual case):
+            # children are matched on it, so every level is restored in full
+            # by one UPDATE.
+            count = roots.update(
+                **{flag: True, "deleted_at": None},
+                **set_based_extra_values(model, restored_at),
+            )
+            if count:
+                touched = cascade_restore(model, restored_at, using, stamp=stamp)
+        else:
+            # Roots deleted at different times: deleted_at stays until
+            # finish_restore(), so each child matches its own parent's stamp.
             count = roots.update(
                 **{flag: True, "deleted_at": F("deleted_at")},
                 **set_based_extra_values(model, restored_at),
@@ -316,12 +339,12 @@ def restore_queryset(queryset: Any, *, cascade: bool) -> int:
                 finish_restore(
                     {model._meta.concrete_model, *touched}, restored_at, using
                 )
-    for target in _signal_targets(model, touched):
-        base = target._base_manager.using(using)
-        _send_bulk(
-            post_bulk_restore,
-            target,
-            using,
-            base.filter(**{flag_field_of(target): True, "updated_at": restored_at}),
-        )
+        for target in _signal_targets(model, touched):
+            base = target._base_manager.using(using)
+            _send_bulk(
+                post_bulk_restore,
+                target,
+                using,
+                base.filter(**{flag_field_of(target): True, "updated_at": restored_at}),
+            )
     return count

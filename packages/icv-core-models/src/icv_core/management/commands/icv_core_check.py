@@ -7,6 +7,7 @@ from typing import Any
 from django.core import checks
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 _LEVELS = {
     checks.CRITICAL: "CRITICAL",
@@ -18,14 +19,17 @@ _LEVELS = {
 
 
 class Command(BaseCommand):
-    # Plain strings: argparse cannot format lazy translations (Django's own
-    # commands do the same).
-    help = (
-        "Check the django-icv-core configuration and print a report. Exits "
-        "with status 1 when an error (or, with --fail-level WARNING, a "
-        "warning) is found."
-    )
     requires_system_checks: list[str] = []
+
+    @property  # type: ignore[override]
+    def help(self) -> str:  # type: ignore[override]
+        # Translated when the parser is built: argparse cannot format lazy
+        # translations.
+        return _(
+            "Check the django-icv-core configuration and print a report. Exits "
+            "with status 1 when an error (or, with --fail-level WARNING, a "
+            "warning) is found."
+        )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -38,12 +42,24 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        messages = [
+        ours = [
             message
             for message in checks.run_checks(include_deployment_checks=False)
             if (message.id or "").startswith(("icv_core.", "icv_core_audit."))
         ]
+        # SILENCED_SYSTEM_CHECKS applies here as in Django's check command.
+        messages = [message for message in ours if not message.is_silenced()]
+        silenced = len(ours) - len(messages)
         messages.sort(key=lambda m: (-m.level, m.id or ""))
+        if silenced:
+            self.stdout.write(
+                ngettext(
+                    "%(count)d silenced issue not shown.",
+                    "%(count)d silenced issues not shown.",
+                    silenced,
+                )
+                % {"count": silenced}
+            )
         if not messages:
             self.stdout.write(
                 self.style.SUCCESS(_("icv-core configuration OK: no issues."))
@@ -52,10 +68,14 @@ class Command(BaseCommand):
         for message in messages:
             level = _LEVELS.get(message.level, str(message.level))
             style = self.style.ERROR if message.is_serious() else self.style.WARNING
-            line = f"[{level}] {message.id}: {message.msg}"
+            line = _("[%(level)s] %(id)s: %(message)s") % {
+                "level": level,
+                "id": message.id,
+                "message": message.msg,
+            }
             self.stdout.write(style(line))
             if message.hint:
-                self.stdout.write(f"    {_('HINT')}: {message.hint}")
+                self.stdout.write("    " + _("HINT: %(hint)s") % {"hint": message.hint})
         fail_level = getattr(checks, options["fail_level"])
         failing = [m for m in messages if m.level >= fail_level]
         summary = _("%(total)d issue(s) found, %(failing)d at or above %(level)s.") % {
