@@ -403,7 +403,140 @@ def test_chain_still_verifies_after_archiving_and_manifest_has_boundaries():
     # Consecutive archives link up.
     for older, newer in zip(records, records[1:], strict=False):
         assert older.last_sequence + 1 == newer.first_sequence
+        assert older.last_entry_hash == newer.first_prev_hash
     report = chain.verify()
     assert report.ok, report.first_break
     assert report.start_from_archive
     assert report.checked == 4
+
+
+def _archived_chain(batch_size="5"):
+    from icv_core.audit import chain
+
+    make_entries(12, age_days=100)
+    make_entries(3, age_days=1)
+    chain.seal_pending()
+    kept_head = chain.head()
+    run("--batch-size", batch_size, verbosity=0)
+    return kept_head
+
+
+def verify(*args):
+    out = io.StringIO()
+    call_command("icv_core_audit_verify", *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_verify_archives_rehashes_every_archived_entry(tmp_path):
+    from icv_core.audit import chain
+
+    _archived_chain()
+    report = chain.verify(archives=True)
+    assert report.ok, report.first_break
+    assert (report.archives_checked, report.archived_entries_checked) == (3, 12)
+    assert report.checked == 3
+    out = verify("--archives")
+    assert "Archives intact: 3 archives, 12 archived entries checked." in out
+    assert "Audit chain intact: 3 entries checked" in out
+    # Without --archives the archive records are trusted, and it says so.
+    assert "run with --archives" in verify()
+
+
+def test_verify_archives_checks_a_kept_head_inside_an_archive(tmp_path):
+    from icv_core.audit import chain
+
+    make_entries(6, age_days=100)
+    chain.seal_pending()
+    kept = chain.head()
+    make_entries(2, age_days=100)
+    run("--batch-size", "4", verbosity=0)
+    assert chain.verify(expect_head=kept).notes[0].startswith("The kept head")
+    report = chain.verify(expect_head=kept, archives=True)
+    assert report.ok and report.expected_head_checked
+    forged = chain.ChainHead(kept.sequence, "f" * 64)
+    report = chain.verify(expect_head=forged, archives=True)
+    assert report.first_break.kind == "head_mismatch"
+
+
+@pytest.mark.parametrize(
+    "tamper, kind",
+    [
+        ("missing_file", "archive_missing"),
+        ("flipped_byte", "archive_checksum"),
+        ("forged_file", "archive_hash_mismatch"),
+        ("removed_record", "archive_gap"),
+        ("relinked_record", "archive_link_mismatch"),
+        ("shortened_record", "archive_boundary"),
+    ],
+)
+def test_verify_archives_detects_tampering(archive_storage, tamper, kind):
+    from icv_core.audit import chain
+
+    _archived_chain()
+    records = list(AuditArchive.objects.order_by("first_sequence"))
+    middle = records[1]
+    path = archive_storage / middle.path
+    if tamper == "missing_file":
+        path.unlink()
+    elif tamper == "flipped_byte":
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        path.write_bytes(bytes(data))
+    elif tamper == "forged_file":
+        # A consistent file and record with one archived entry changed.
+        lines = [
+            json.loads(line) for line in gzip.decompress(path.read_bytes()).splitlines()
+        ]
+        lines[2]["description"] = "nothing to see"
+        raw = gzip.compress(
+            b"".join(_archive.dumps_line(row) for row in lines), mtime=0
+        )
+        path.write_bytes(raw)
+        import hashlib
+
+        AuditArchive.objects.filter(pk=middle.pk).update(
+            sha256=hashlib.sha256(raw).hexdigest()
+        )
+    elif tamper == "removed_record":
+        AuditArchive.objects.filter(pk=middle.pk).delete()
+    elif tamper == "relinked_record":
+        AuditArchive.objects.filter(pk=middle.pk).update(first_prev_hash="e" * 64)
+    elif tamper == "shortened_record":
+        AuditArchive.objects.filter(pk=middle.pk).update(
+            last_sequence=middle.last_sequence - 1
+        )
+    # The table walk alone trusts the records (except where the newest moved).
+    report = chain.verify(archives=True)
+    assert not report.ok
+    assert report.first_break.kind == kind, report.first_break
+    with pytest.raises(CommandError) as excinfo:
+        verify("--archives")
+    assert excinfo.value.returncode == 1
+    assert f"BROKEN ({kind})" in str(excinfo.value)
+
+
+def test_forged_archive_record_replacing_live_rows_is_detected():
+    """Delete the oldest live rows and record a fake archive covering them."""
+    from django.db import transaction
+
+    from icv_core.audit import chain
+    from icv_core.audit.models import _bypass_immutability
+
+    make_entries(8, age_days=1)
+    chain.seal_pending()
+    fourth = AuditEntry.objects.get(sequence=4)
+    with transaction.atomic(), _bypass_immutability():
+        AuditEntry.objects.filter(sequence__lte=4)._raw_delete("default")
+    AuditArchive.objects.create(
+        storage_alias="audit_archive",
+        path="forged.jsonl.gz",
+        row_count=4,
+        first_sequence=1,
+        last_sequence=4,
+        first_prev_hash=chain.GENESIS_HASH,
+        last_entry_hash=fourth.entry_hash,
+        sha256="0" * 64,
+    )
+    assert chain.verify().ok  # the records alone are trusted
+    report = chain.verify(archives=True)
+    assert report.first_break.kind == "archive_missing"

@@ -44,6 +44,20 @@ def test_write_batch_is_deterministic_and_manifest_describes_it():
     assert json.loads(lines[0])["metadata"] == {"n": 0, "é": None}
 
 
+def test_manifest_time_range_is_earliest_and_latest_not_first_and_last():
+    rows = list(_rows(4))
+    # Sealed late: the second entry in chain order is the oldest one.
+    rows[1]["created_at"] = dt.datetime(2025, 12, 31, 23, 0, tzinfo=dt.UTC)
+    rows[2]["created_at"] = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+    manifest = _archive.write_batch(iter(rows), io.BytesIO(), name="t.jsonl.gz")
+    assert manifest.first_created_at == "2025-12-31T23:00:00+00:00"
+    assert manifest.last_created_at == "2026-01-02T00:00:00+00:00"
+    assert (manifest.first_id, manifest.last_id) == (
+        str(uuid.UUID(int=1)),
+        str(uuid.UUID(int=4)),
+    )
+
+
 def test_store_verify_and_detect_corruption(tmp_path):
     storage = FileSystemStorage(location=tmp_path)
     buf = _archive.spooled()

@@ -84,6 +84,8 @@ class Manifest:
     sha256: str = ""
     first_id: str | None = None
     last_id: str | None = None
+    #: The time range: earliest and latest ``created_at`` in the file (not
+    #: those of the first and last entry, which sealing may order otherwise).
     first_created_at: str | None = None
     last_created_at: str | None = None
     first_sequence: int | None = None
@@ -181,10 +183,16 @@ def write_batch(
 
     last: dict[str, Any] | None = None
     pending: list[bytes] = []
+    earliest = latest = None
     for row in rows:
+        created = row.get("created_at")
+        if created is not None:
+            if earliest is None or created < earliest:
+                earliest = created
+            if latest is None or created > latest:
+                latest = created
         if last is None:
             manifest.first_id = _text(row.get("id"))
-            manifest.first_created_at = _text(row.get("created_at"))
             manifest.first_sequence = row.get("sequence")
             manifest.first_prev_hash = row.get("prev_hash") or ""
             manifest.fields = sorted(row)
@@ -199,7 +207,8 @@ def write_batch(
     hashing.write(compressor.flush())
     if last is not None:
         manifest.last_id = _text(last.get("id"))
-        manifest.last_created_at = _text(last.get("created_at"))
+        manifest.first_created_at = _text(earliest)
+        manifest.last_created_at = _text(latest)
         manifest.last_sequence = last.get("sequence")
         manifest.last_entry_hash = last.get("entry_hash") or ""
     manifest.sha256 = hashing.sha.hexdigest()
@@ -210,6 +219,19 @@ def _text(value: Any) -> str | None:
     if value is None:
         return None
     return json.loads(json.dumps(value, default=_json_default))
+
+
+def get_storage(alias: str) -> Storage:
+    """The ``STORAGES`` entry named ``alias``; ``CommandError`` if there is none."""
+    from django.core.files.storage import InvalidStorageError, storages
+    from django.core.management.base import CommandError
+
+    try:
+        return storages[alias]
+    except InvalidStorageError as exc:
+        raise CommandError(
+            f"ICV_CORE_AUDIT_ARCHIVE_STORAGE={alias!r} is not a STORAGES alias."
+        ) from exc
 
 
 def file_sha256(storage: Storage, name: str) -> str:

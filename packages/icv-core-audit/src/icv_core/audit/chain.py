@@ -28,13 +28,20 @@ What verification detects
 the first broken link: a changed byte in any hashed field (hash mismatch), a
 deleted entry (sequence gap), reordered or swapped entries (link mismatch),
 and, given a head kept outside the database (``--export-head`` /
-``--expect-head``), a truncated tail. After archiving, verification starts at
+``--expect-head``), a truncated tail. After archiving, the table walk starts at
 the newest :class:`~icv_core.audit.models.AuditArchive` boundary (its
-``last_sequence`` and ``last_entry_hash``); the archive file itself is checked
-against its recorded SHA-256 by the archive command.
+``last_sequence`` and ``last_entry_hash``). With ``archives=True``
+(``--archives``) every recorded archive is checked too: each file is re-read
+from its storage, its SHA-256 compared with the record, every archived entry
+re-hashed in sequence, and the archives must link to each other from the
+genesis to the table's first entry. Without it the archive records are
+trusted, so an attacker who can write both tables could replace old rows by
+a forged archive record: run ``--archives`` regularly (it reads every file).
 
 The user foreign key is not hashed (it may legitimately become NULL when the
-user is deleted); the ``username`` snapshot is.
+user is deleted); the ``username`` snapshot is. A change of ``user_id`` to
+another user is refused by the ORM guards and, on PostgreSQL, by the trigger,
+but it is not detected by the chain.
 """
 
 from __future__ import annotations
@@ -145,7 +152,10 @@ class ChainBreak:
     """The first broken link found by :func:`verify`."""
 
     #: ``missing_start``, ``gap``, ``link_mismatch``, ``hash_mismatch``,
-    #: ``head_mismatch`` or ``truncated``.
+    #: ``head_mismatch`` or ``truncated``; with ``archives=True`` also
+    #: ``archive_gap``, ``archive_link_mismatch``, ``archive_missing``,
+    #: ``archive_checksum``, ``archive_hash_mismatch`` and
+    #: ``archive_boundary``.
     kind: str
     sequence: int | None
     entry_id: str | None
@@ -171,6 +181,9 @@ class VerifyReport:
     head: ChainHead | None = None
     #: Whether the expected head (if given) could be checked.
     expected_head_checked: bool = False
+    #: Archives and archived entries re-checked (``archives=True``).
+    archives_checked: int = 0
+    archived_entries_checked: int = 0
     first_break: ChainBreak | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -397,19 +410,25 @@ def verify(
     seal: bool = True,
     chunk_size: int = 2000,
     progress: Callable[[int], None] | None = None,
+    archives: bool = False,
 ) -> VerifyReport:
     """Walk the chain in sequence order and report the first broken link.
 
     Seals pending entries first unless ``seal=False``. Memory stays flat: rows
     are streamed with ``iterator(chunk_size=...)``. ``expect_head`` (a
     :class:`ChainHead` or its dict, e.g. from ``--expect-head``) makes a
-    truncated or rewritten tail detectable.
+    truncated or rewritten tail detectable. ``archives=True`` first re-reads
+    and re-hashes every recorded archive (see the module documentation).
     """
     entry_model, _archive = _models()
     expected = _coerce_head(expect_head)
     report = VerifyReport()
     if seal:
         report.sealed = seal_pending(using)
+    if archives:
+        _verify_archives(report, using, expected)
+        if not report.ok:
+            return report
     entries = entry_model.objects.using(using)
     report.unsealed = entries.filter(sequence__isnull=True).count()
     min_sequence = entries.filter(sequence__isnull=False).aggregate(m=Min("sequence"))[
@@ -533,9 +552,131 @@ def verify(
                     f"The archive boundary at sequence {expected.sequence} differs "
                     "from the kept head.",
                 )
-        else:
+        elif not report.expected_head_checked:
             report.notes.append(
                 f"The kept head (sequence {expected.sequence}) lies in an archived "
-                "range; check it against the archive file."
+                "range; run with --archives to check it against the archive file."
             )
+    if report.start_from_archive and not archives:
+        report.notes.append(
+            "Archived entries were not re-checked; run with --archives to re-read "
+            "and re-hash the archive files."
+        )
     return report
+
+
+def _archived_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """An archive line with its ``created_at`` back as a datetime, for hashing."""
+    values = dict(row)
+    created = values.get("created_at")
+    if isinstance(created, str):
+        values["created_at"] = datetime.datetime.fromisoformat(created)
+    return values
+
+
+def _verify_archives(
+    report: VerifyReport, using: str, expected: ChainHead | None
+) -> None:
+    """Check every recorded archive: file, checksum, entries and links."""
+    from icv_core.audit import _archive as archive_files
+
+    _entry, archive_model = _models()
+    records = (
+        archive_model.objects.using(using)
+        .filter(last_sequence__isnull=False)
+        .order_by("first_sequence")
+    )
+
+    def fail(kind: str, sequence: int | None, entry_id: Any, message: str) -> None:
+        report.ok = False
+        report.first_break = ChainBreak(
+            kind, sequence, None if entry_id is None else str(entry_id), message
+        )
+
+    next_sequence, prev_hash = 1, GENESIS_HASH
+    for record in records.iterator(chunk_size=100):
+        where = f"archive {record.path!r} (sequence {record.first_sequence}.."
+        where += f"{record.last_sequence})"
+        if record.first_sequence != next_sequence:
+            return fail(
+                "archive_gap",
+                next_sequence,
+                None,
+                f"No archive holds sequence {next_sequence}..."
+                f"{record.first_sequence - 1}; the next one is {where}.",
+            )
+        if record.first_prev_hash != prev_hash:
+            return fail(
+                "archive_link_mismatch",
+                record.first_sequence,
+                record.first_entry_id,
+                f"The first entry of {where} does not link to the entry before it.",
+            )
+        storage = archive_files.get_storage(record.storage_alias)
+        try:
+            if not storage.exists(record.path):
+                return fail(
+                    "archive_missing",
+                    record.first_sequence,
+                    record.first_entry_id,
+                    f"The file of {where} is missing from storage "
+                    f"{record.storage_alias!r}.",
+                )
+            if archive_files.file_sha256(storage, record.path) != record.sha256:
+                return fail(
+                    "archive_checksum",
+                    record.first_sequence,
+                    record.first_entry_id,
+                    f"The file of {where} does not match its recorded SHA-256.",
+                )
+            for line in archive_files.iter_rows(storage, record.path):
+                row = _archived_row(line)
+                sequence, entry_id = row.get("sequence"), row.get("id")
+                if (
+                    sequence != next_sequence
+                    or row.get("prev_hash") != prev_hash
+                    or compute_entry_hash(row, sequence, prev_hash, using)
+                    != row.get("entry_hash")
+                ):
+                    return fail(
+                        "archive_hash_mismatch",
+                        next_sequence,
+                        entry_id,
+                        f"Entry {entry_id} in {where} does not hash or link as sealed.",
+                    )
+                if (
+                    expected is not None
+                    and sequence == expected.sequence
+                    and row["entry_hash"] != expected.entry_hash
+                ):
+                    return fail(
+                        "head_mismatch",
+                        sequence,
+                        entry_id,
+                        f"Entry {entry_id} (sequence {sequence}) in {where} differs "
+                        "from the kept head.",
+                    )
+                if expected is not None and sequence == expected.sequence:
+                    report.expected_head_checked = True
+                prev_hash = row["entry_hash"]
+                next_sequence += 1
+                report.archived_entries_checked += 1
+        except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+            return fail(
+                "archive_hash_mismatch",
+                next_sequence,
+                None,
+                f"The file of {where} cannot be read: {type(exc).__name__}: {exc}",
+            )
+        if (
+            next_sequence - 1 != record.last_sequence
+            or prev_hash != record.last_entry_hash
+        ):
+            return fail(
+                "archive_boundary",
+                record.last_sequence,
+                record.last_entry_id,
+                f"The entries of {where} do not end at its recorded boundary.",
+            )
+        report.archives_checked += 1
+    return None

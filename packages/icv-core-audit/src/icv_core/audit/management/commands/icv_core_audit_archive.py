@@ -37,18 +37,7 @@ def _fault(point: str) -> None:
 
 
 def get_storage(alias: str) -> Storage:
-    try:
-        from django.core.files.storage import storages
-    except ImportError:  # pragma: no cover - Django < 4.2 is unsupported
-        raise CommandError("The archive command needs Django 4.2 or later.") from None
-    from django.core.files.storage import InvalidStorageError
-
-    try:
-        return storages[alias]
-    except InvalidStorageError as exc:
-        raise CommandError(
-            f"ICV_CORE_AUDIT_ARCHIVE_STORAGE={alias!r} is not a STORAGES alias."
-        ) from exc
+    return _archive.get_storage(alias)
 
 
 def entry_fields() -> list[str]:

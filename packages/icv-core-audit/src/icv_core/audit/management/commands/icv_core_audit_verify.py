@@ -35,6 +35,13 @@ class Command(BaseCommand):
             help="A head exported earlier: detects a truncated or rewritten tail.",
         )
         parser.add_argument(
+            "--archives",
+            action="store_true",
+            help="Also re-read every recorded archive file from its storage: "
+            "checksum, every archived entry's hash, and the links between "
+            "archives from the first entry on.",
+        )
+        parser.add_argument(
             "--no-seal",
             action="store_true",
             help="Do not seal pending entries before verifying.",
@@ -68,10 +75,16 @@ class Command(BaseCommand):
             seal=not options["no_seal"],
             chunk_size=options["chunk_size"],
             progress=progress,
+            archives=options["archives"],
         )
         if verbosity >= 1:
             if report.sealed:
                 self.stdout.write(f"Sealed {report.sealed} pending entries.")
+            if options["archives"] and report.first_break is None:
+                self.stdout.write(
+                    f"Archives intact: {report.archives_checked} archives, "
+                    f"{report.archived_entries_checked} archived entries checked."
+                )
             if report.start_from_archive and report.start_sequence is not None:
                 self.stdout.write(
                     f"Starting after the archive boundary at sequence "
