@@ -106,6 +106,8 @@ def _target(obj: Any) -> str:
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only audit entries with the field diff and the activity overview."""
+
     list_display = (
         "created_at",
         "event_type",
@@ -194,6 +196,8 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(AdminActivityLog)
 class AdminActivityLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only admin activity log."""
+
     list_display = ("created_at", "admin_name", "action_type", "target", "ip_address")
     list_filter = (
         "action_type",
@@ -249,6 +253,8 @@ class AuditArchiveAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 class ResolveAlertForm(forms.Form):
+    """Optional resolution notes for the resolve action and page."""
+
     notes = forms.CharField(
         label=_("Resolution notes"),
         required=False,
@@ -288,6 +294,9 @@ def _already_resolved_message(skipped: int) -> str:
 
 @admin.register(SystemAlert)
 class SystemAlertAdmin(admin.ModelAdmin):
+    """System alerts: filters, a resolve action and page; unresolved alerts
+    cannot be deleted."""
+
     list_display = (
         "title",
         "alert_type",

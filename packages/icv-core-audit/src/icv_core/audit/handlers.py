@@ -162,6 +162,11 @@ def log_login_failure(
 
 
 def connect() -> None:
+    """Connect the auth, model-tracking and admin-activity receivers.
+
+    Idempotent: every receiver has a ``dispatch_uid``. Called from the app's
+    ``ready()``.
+    """
     user_logged_in.connect(log_login, dispatch_uid="icv_core_audit.log_login")
     user_logged_out.connect(log_logout, dispatch_uid="icv_core_audit.log_logout")
     user_login_failed.connect(

@@ -28,6 +28,9 @@ class _TargetField(serializers.Field):
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
+    """An audit entry, every field read-only; ``target_type`` is
+    ``"app_label.model"``."""
+
     target_type = _TargetField(source="target_content_type")
 
     class Meta:
@@ -55,6 +58,8 @@ class AuditEntrySerializer(serializers.ModelSerializer):
 
 
 class AdminActivityLogSerializer(serializers.ModelSerializer):
+    """An admin activity record, every field read-only."""
+
     target_type = _TargetField(source="target_content_type")
 
     class Meta:
@@ -77,6 +82,9 @@ class AdminActivityLogSerializer(serializers.ModelSerializer):
 
 
 class SystemAlertSerializer(serializers.ModelSerializer):
+    """A system alert, every field read-only; ``related_type`` is
+    ``"app_label.model"``."""
+
     related_type = _TargetField(source="related_content_type")
 
     class Meta:
@@ -105,6 +113,9 @@ class SystemAlertSerializer(serializers.ModelSerializer):
 
 
 class ResolveSerializer(serializers.Serializer):
+    """Body of ``alerts/<id>/resolve/``: optional ``notes``
+    (``resolution_notes`` is accepted too, as in 0.2)."""
+
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     # Accepted for compatibility with the 0.2 API.
     resolution_notes = serializers.CharField(required=False, allow_blank=True)
