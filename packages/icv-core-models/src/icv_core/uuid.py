@@ -8,10 +8,18 @@ is made.
 :func:`uuid7` gives ids that are strictly increasing within one process,
 even within one millisecond and when the wall clock steps back (RFC 9562
 section 6.2, method 1: a 42-bit counter seeded randomly each millisecond).
-The standard library's ``uuid.uuid7`` (Python 3.14+) is not used: this
-implementation must behave the same on every supported Python and is
-guarded by a lock so concurrent threads never produce out-of-order or
-duplicate ids.
+
+The standard library's ``uuid.uuid7`` (Python 3.14+) is deliberately not
+used, although it uses the same method and also survives the clock stepping
+back: it keeps the last timestamp and counter in module globals and updates
+them without a lock. Two threads can read the same state and both return an
+id with the same timestamp and counter (they differ only in the random
+tail), so an id returned later can sort before one returned earlier, which
+breaks "strictly increasing within one process" as soon as ids are made in
+more than one thread (a thread pool, an ASGI server's sync workers). Here
+the timestamp and counter are read and advanced under a lock, so every id
+carries its own (timestamp, counter) pair and ids are totally ordered in the
+order the lock was taken.
 """
 
 from __future__ import annotations
