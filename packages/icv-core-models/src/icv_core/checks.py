@@ -26,6 +26,8 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from icv_core.conf import SETTING_TYPES, settings
 
@@ -71,9 +73,13 @@ def _type_errors() -> list[CheckMessage]:
         if not ok:
             errors.append(
                 Error(
-                    f"{settings.setting_name(name)} must be {description}, "
-                    f"not {type(value).__name__}.",
-                    hint=f"It is set to {value!r}.",
+                    gettext("%(setting)s must be %(expected)s, not %(type)s.")
+                    % {
+                        "setting": settings.setting_name(name),
+                        "expected": description,
+                        "type": type(value).__name__,
+                    },
+                    hint=gettext("It is set to %(value)r.") % {"value": value},
                     id="icv_core.E003",
                 )
             )
@@ -89,9 +95,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     if type(version) is not int or version not in (4, 7):
         messages.append(
             Error(
-                "ICV_CORE_UUID_VERSION must be the integer 4 (random) or 7 "
-                "(time-sorted).",
-                hint=f"It is set to {version!r}.",
+                _(
+                    "ICV_CORE_UUID_VERSION must be the integer 4 (random) or 7 "
+                    "(time-sorted)."
+                ),
+                hint=gettext("It is set to %(value)r.") % {"value": version},
                 id="icv_core.E001",
             )
         )
@@ -103,19 +111,28 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     if problem:
         messages.append(
             Error(
-                f"ICV_CORE_SOFT_DELETE_FIELD is invalid: {problem}.",
-                hint=f"Soft-delete models use {FLAG_FIELD!r} instead; set a valid "
-                "field name (default 'is_active').",
+                gettext("ICV_CORE_SOFT_DELETE_FIELD is invalid: %(problem)s.")
+                % {"problem": problem},
+                hint=gettext(
+                    "Soft-delete models use %(field)r instead; set a valid "
+                    "field name (default 'is_active')."
+                )
+                % {"field": FLAG_FIELD},
                 id="icv_core.E002",
             )
         )
     elif flag != FLAG_FIELD:
         messages.append(
             Error(
-                f"ICV_CORE_SOFT_DELETE_FIELD is {flag!r} but the soft-delete "
-                f"models were built with {FLAG_FIELD!r}.",
-                hint="The setting is read once, when the models are defined; "
-                "set it before Django starts.",
+                gettext(
+                    "ICV_CORE_SOFT_DELETE_FIELD is %(value)r but the soft-delete "
+                    "models were built with %(field)r."
+                )
+                % {"value": flag, "field": FLAG_FIELD},
+                hint=_(
+                    "The setting is read once, when the models are defined; "
+                    "set it before Django starts."
+                ),
                 id="icv_core.E002",
             )
         )
@@ -127,9 +144,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     if settings.TRACK_CREATED_BY and current_user_at is None:
         messages.append(
             Error(
-                "ICV_CORE_TRACK_CREATED_BY is true but CurrentUserMiddleware is "
-                "not in MIDDLEWARE.",
-                hint=f"Add {_CURRENT_USER!r} after {_AUTHENTICATION!r}.",
+                _(
+                    "ICV_CORE_TRACK_CREATED_BY is true but CurrentUserMiddleware "
+                    "is not in MIDDLEWARE."
+                ),
+                hint=gettext("Add %(middleware)r after %(authentication)r.")
+                % {"middleware": _CURRENT_USER, "authentication": _AUTHENTICATION},
                 id="icv_core.E004",
             )
         )
@@ -138,9 +158,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         if auth_at is not None and auth_at > current_user_at:
             messages.append(
                 Error(
-                    "CurrentUserMiddleware comes before AuthenticationMiddleware.",
-                    hint="Move it after AuthenticationMiddleware so request.user "
-                    "exists when it is read.",
+                    _("CurrentUserMiddleware comes before AuthenticationMiddleware."),
+                    hint=_(
+                        "Move it after AuthenticationMiddleware so request.user "
+                        "exists when it is read."
+                    ),
                     id="icv_core.E005",
                 )
             )
@@ -148,9 +170,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     if settings.AUDIT_ENABLED is True and not apps.is_installed("icv_core.audit"):
         messages.append(
             Error(
-                "ICV_CORE_AUDIT_ENABLED is true but 'icv_core.audit' is not in "
-                "INSTALLED_APPS.",
-                hint="Add 'icv_core.audit' to INSTALLED_APPS and run migrate.",
+                _(
+                    "ICV_CORE_AUDIT_ENABLED is true but 'icv_core.audit' is not in "
+                    "INSTALLED_APPS."
+                ),
+                hint=_("Add 'icv_core.audit' to INSTALLED_APPS and run migrate."),
                 id="icv_core.E006",
             )
         )
@@ -158,10 +182,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     if settings.ALLOW_HARD_DELETE:
         messages.append(
             Warning(
-                "ICV_CORE_ALLOW_HARD_DELETE is true: delete() on soft-delete "
-                "models removes rows for real.",
-                hint="Hard deletes bypass soft-delete protection; prefer "
-                "hard_delete() where you mean it.",
+                _(
+                    "ICV_CORE_ALLOW_HARD_DELETE is true: delete() on soft-delete "
+                    "models removes rows for real."
+                ),
+                hint=_(
+                    "Hard deletes bypass soft-delete protection; prefer "
+                    "hard_delete() where you mean it."
+                ),
                 id="icv_core.W001",
             )
         )

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 PREFIX = "ICV_CORE_"
 
@@ -43,14 +45,14 @@ DEFAULTS: dict[str, Any] = {
 #: Expected types of the core settings, checked by ``icv_core.E003``:
 #: name -> (types, description). UUID_VERSION and SOFT_DELETE_FIELD have
 #: their own checks (E001, E002).
-SETTING_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
-    "ALLOW_HARD_DELETE": ((bool,), "True or False"),
-    "TRACK_CREATED_BY": ((bool,), "True or False"),
+SETTING_TYPES: dict[str, tuple[tuple[type, ...], Any]] = {
+    "ALLOW_HARD_DELETE": ((bool,), _("True or False")),
+    "TRACK_CREATED_BY": ((bool,), _("True or False")),
     "DEFAULT_ORDERING": (
         (str, list, tuple, type(None)),
-        "a field name, a list of field names or None",
+        _("a field name, a list of field names or None"),
     ),
-    "AUDIT_ENABLED": ((bool,), "True or False"),
+    "AUDIT_ENABLED": ((bool,), _("True or False")),
 }
 
 
@@ -65,8 +67,12 @@ class IcvSettings:
         try:
             default = self._defaults[name]
         except KeyError:
+            # Lazy: settings may be probed (hasattr) before translations load.
             raise AttributeError(
-                f"{self._prefix}{name} is not a django-icv-core setting."
+                format_lazy(
+                    _("{setting} is not a django-icv-core setting."),
+                    setting=self._prefix + name,
+                )
             ) from None
         return getattr(django_settings, self._prefix + name, default)
 

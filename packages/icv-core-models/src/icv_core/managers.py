@@ -15,12 +15,20 @@ from typing import Any, Literal
 from django.db import models
 from django.db.models import sql
 from django.db.models.deletion import ProtectedError
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 __all__ = ["SoftDeleteManager", "SoftDeleteQuerySet"]
 
 Visibility = Literal["active", "deleted", "all"]
 _VISIBILITIES = ("active", "deleted", "all")
+
+
+def _unknown_visibility(value: Any) -> Any:
+    # Lazy: managers are built while models are defined, before translations
+    # can be loaded.
+    return format_lazy(_("Unknown visibility {value!r}."), value=value)
 
 
 def flag_field_of(model: type[models.Model]) -> str:
@@ -107,7 +115,7 @@ class SoftDeleteQuerySet(models.QuerySet):
 
     def _with_visibility(self, visibility: Visibility) -> SoftDeleteQuerySet:
         if visibility not in _VISIBILITIES:
-            raise ValueError(f"Unknown visibility {visibility!r}.")
+            raise ValueError(_unknown_visibility(visibility))
         clone: Any = self._chain()  # type: ignore[attr-defined]
         query = clone.query
         if not isinstance(query, _SoftDeleteQuery):
@@ -115,8 +123,10 @@ class SoftDeleteQuerySet(models.QuerySet):
             clone.query = query
         if query.icv_baked:
             raise TypeError(
-                "active(), deleted() and with_deleted() cannot change the rows of "
-                "querysets combined with | or &; call them before combining."
+                gettext(
+                    "active(), deleted() and with_deleted() cannot change the rows "
+                    "of querysets combined with | or &; call them before combining."
+                )
             )
         query.icv_visibility = visibility
         return clone
@@ -221,13 +231,11 @@ class SoftDeleteQuerySet(models.QuerySet):
 
         if not settings.ALLOW_HARD_DELETE:
             raise ProtectedError(
-                str(
-                    _(
-                        "Hard delete is not allowed on %(model)s. Use soft_delete(), "
-                        "hard_delete(), or set ICV_CORE_ALLOW_HARD_DELETE = True."
-                    )
-                    % {"model": self.model._meta.verbose_name}
-                ),
+                gettext(
+                    "Hard delete is not allowed on %(model)s. Use soft_delete(), "
+                    "hard_delete(), or set ICV_CORE_ALLOW_HARD_DELETE = True."
+                )
+                % {"model": self.model._meta.verbose_name},
                 self,  # type: ignore[arg-type]
             )
         return self.hard_delete()
@@ -268,7 +276,7 @@ class SoftDeleteManager(models.Manager.from_queryset(SoftDeleteQuerySet)):  # ty
 
     def __init__(self, visibility: Visibility = "active") -> None:
         if visibility not in _VISIBILITIES:
-            raise ValueError(f"Unknown visibility {visibility!r}.")
+            raise ValueError(_unknown_visibility(visibility))
         super().__init__()
         self.visibility = visibility
 

@@ -105,7 +105,9 @@ def make_uuid() -> _uuid.UUID:
     if version == 7 and type(version) is int:
         return uuid7()
     from django.core.exceptions import ImproperlyConfigured
+    from django.utils.translation import gettext
 
     raise ImproperlyConfigured(
-        f"ICV_CORE_UUID_VERSION must be the integer 4 or 7, not {version!r}."
+        gettext("ICV_CORE_UUID_VERSION must be the integer 4 or 7, not %(value)r.")
+        % {"value": version}
     )

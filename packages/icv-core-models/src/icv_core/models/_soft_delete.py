@@ -12,7 +12,7 @@ from django.db import models, router, transaction
 from django.db.models.deletion import ProtectedError
 from django.db.models.signals import class_prepared, pre_delete
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from icv_core.managers import SoftDeleteManager
@@ -49,23 +49,36 @@ _RESERVED = frozenset(
 )
 
 
-def flag_field_problem(value: Any) -> str | None:
-    """Why ``value`` cannot name the soft-delete flag field, or None if it can."""
+def _flag_problem(value: Any) -> tuple[str, dict[str, Any]] | None:
+    # Untranslated (message, parameters): also used while the models are
+    # defined, before translations can be loaded.
     if not isinstance(value, str):
-        return gettext("it must be a string, not %(type)s") % {
-            "type": type(value).__name__
-        }
+        return (
+            gettext_noop("it must be a string, not %(type)s"),
+            {"type": type(value).__name__},
+        )
     if not value.isidentifier() or keyword.iskeyword(value):
-        return gettext("%(value)r is not a valid Python identifier") % {"value": value}
+        return gettext_noop("%(value)r is not a valid Python identifier"), {
+            "value": value
+        }
     if value.startswith("_") or "__" in value:
-        return gettext("%(value)r must not start with '_' or contain '__'") % {
+        return gettext_noop("%(value)r must not start with '_' or contain '__'"), {
             "value": value
         }
     if value in _RESERVED:
-        return gettext("%(value)r is already used by SoftDeleteModel") % {
+        return gettext_noop("%(value)r is already used by SoftDeleteModel"), {
             "value": value
         }
     return None
+
+
+def flag_field_problem(value: Any) -> str | None:
+    """Why ``value`` cannot name the soft-delete flag field, or None if it can."""
+    problem = _flag_problem(value)
+    if problem is None:
+        return None
+    message, params = problem
+    return gettext(message) % params
 
 
 def _flag_field_from_settings() -> str:
@@ -75,7 +88,7 @@ def _flag_field_from_settings() -> str:
     from django.conf import settings
 
     value = getattr(settings, "ICV_CORE_SOFT_DELETE_FIELD", DEFAULT_FLAG_FIELD)
-    return DEFAULT_FLAG_FIELD if flag_field_problem(value) else value
+    return DEFAULT_FLAG_FIELD if _flag_problem(value) else value
 
 
 #: The name of the flag field of every SoftDeleteModel in this process.

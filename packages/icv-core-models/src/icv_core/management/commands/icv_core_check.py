@@ -7,7 +7,7 @@ from typing import Any
 from django.core import checks
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 _LEVELS = {
     checks.CRITICAL: "CRITICAL",
@@ -18,18 +18,21 @@ _LEVELS = {
 }
 
 
+_HELP = gettext_noop(
+    "Check the django-icv-core configuration and print a report. Exits "
+    "with status 1 when an error (or, with --fail-level WARNING, a "
+    "warning) is found."
+)
+
+
 class Command(BaseCommand):
+    help = _HELP
     requires_system_checks: list[str] = []
 
-    @property  # type: ignore[override]
-    def help(self) -> str:  # type: ignore[override]
-        # Translated when the parser is built: argparse cannot format lazy
-        # translations.
-        return _(
-            "Check the django-icv-core configuration and print a report. Exits "
-            "with status 1 when an error (or, with --fail-level WARNING, a "
-            "warning) is found."
-        )
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> Any:
+        # Translated here, not lazily: argparse cannot format lazy strings.
+        self.help = _(_HELP)
+        return super().create_parser(prog_name, subcommand, **kwargs)
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
