@@ -245,5 +245,46 @@ def test_asgi_overlapping_requests_never_see_each_others_user(header_middleware)
     assert get_current_request() is None
 
 
+@pytest.fixture(params=["sync-chain", "async-chain"])
+def asgi_middleware(request, settings):
+    """A chain where CurrentUserMiddleware runs sync (after a sync-only
+    middleware) or async (every middleware async capable)."""
+    header = {
+        "sync-chain": "models_testapp.views.HeaderUserMiddleware",
+        "async-chain": "models_testapp.views.AsyncHeaderUserMiddleware",
+    }[request.param]
+    settings.MIDDLEWARE = [
+        "django.middleware.common.CommonMiddleware",
+        header,
+        "icv_core.middleware.CurrentUserMiddleware",
+    ]
+    return request.param
+
+
+@pytest.mark.django_db(transaction=True)  # closing the response ends the request
+@pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume")
+def test_asgi_streaming_response_keeps_the_user_until_closed(asgi_middleware):
+    # The chunks are produced after the view (and the middleware) returned,
+    # while Django's ASGI handler sends them; two streams overlap.
+    async def main():
+        views.GATES.clear()
+        views.GATES["alice"] = asyncio.Event()
+        views.GATES["bob"] = asyncio.Event()
+        app = get_asgi_application()
+        return await asyncio.gather(
+            _asgi_get(app, "/astream/", "alice"),
+            _asgi_get(app, "/astream/", "bob"),
+            # A sync iterator, consumed by Django in a worker thread.
+            _asgi_get(app, "/stream/", "carol"),
+        )
+
+    (s1, alice), (s2, bob), (s3, carol) = asyncio.run(main())
+    assert (s1, s2, s3) == (200, 200, 200)
+    assert alice == b"alice|alice"
+    assert bob == b"bob|bob"
+    assert carol == b"carol|carol"
+    assert get_current_request() is None
+
+
 def test_header_user_helper():
     assert HeaderUser("x").is_authenticated

@@ -37,6 +37,14 @@ def test_custom_soft_delete_field_in_its_own_process():
     assert data["bulk"] == 1
     assert data["children_after_restore"] == 1
     assert data["check_ids"] == []
+    # The admin's status filter and QuerySet.update() use the custom name.
+    assert data["filter_deleted"] == ["f-gone"]
+    assert data["filter_active"] == ["f-live"]
+    assert data["filter_all"] == ["f-gone", "f-live"]
+    assert data["update_stamps"] is True
+    assert data["update_clears"] is True
+    # So does the conditional UPDATE of soft_delete() on a stale instance.
+    assert data["stale_soft_delete"] == [False, False, True, True]
 
 
 def test_changing_the_field_after_startup_is_error_e002(settings):

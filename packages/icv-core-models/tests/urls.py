@@ -9,6 +9,7 @@ urlpatterns = [
     path("overlap/", views.overlapping),
     path("whoami/", views.sync_whoami),
     path("stream/", views.streaming),
+    path("astream/", views.async_streaming),
     path("boom/", views.boom),
     path("documents/new/", views.create_document),
 ]

@@ -12,6 +12,7 @@ take effect without patching, and nothing reads settings at import time.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 PREFIX = "ICV_CORE_"
+_MISSING = object()
 
 #: Defaults of the published settings (the 0.2.0 contract), by name without
 #: the ``ICV_CORE_`` prefix.
@@ -74,7 +76,12 @@ class IcvSettings:
                     setting=self._prefix + name,
                 )
             ) from None
-        return getattr(django_settings, self._prefix + name, default)
+        value = getattr(django_settings, self._prefix + name, _MISSING)
+        if value is _MISSING:
+            # A copy, so a caller changing a list default cannot change it
+            # for everybody else.
+            return copy.copy(default) if isinstance(default, list | dict) else default
+        return value
 
     def __dir__(self) -> list[str]:
         return sorted(self._defaults)

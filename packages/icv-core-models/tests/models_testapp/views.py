@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 
 from icv_core.middleware import get_current_request, get_current_user
@@ -36,6 +37,25 @@ class HeaderUserMiddleware:
         return self.get_response(request)
 
 
+class AsyncHeaderUserMiddleware:
+    """HeaderUserMiddleware that is also async capable (an all-async chain)."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> Any:
+        name = request.headers.get("X-User")
+        if name:
+            request.user = HeaderUser(name)
+        return self.get_response(request)
+
+
 def _name() -> str | None:
     user = get_current_user()
     return getattr(user, "username", None)
@@ -60,6 +80,22 @@ def sync_whoami(request: HttpRequest) -> JsonResponse:
 def streaming(request: HttpRequest) -> StreamingHttpResponse:
     def chunks() -> Any:
         yield (_name() or "-").encode()
+        yield b"|"
+        yield (_name() or "-").encode()
+
+    return StreamingHttpResponse(chunks())
+
+
+async def async_streaming(request: HttpRequest) -> StreamingHttpResponse:
+    """Two overlapping streams: each chunk after the view returned names its user."""
+    me = request.headers["X-User"]
+    other = "bob" if me == "alice" else "alice"
+
+    async def chunks() -> Any:
+        yield (_name() or "-").encode()
+        GATES[me].set()
+        await GATES[other].wait()
+        await asyncio.sleep(0)
         yield b"|"
         yield (_name() or "-").encode()
 
