@@ -305,6 +305,72 @@ def test_capture_flags_are_read_at_use(
 
 
 @pytest.mark.urls(URLS)
+def test_streaming_response_keeps_the_context_until_closed(
+    db, client, audit_on, audit_middleware
+):
+    response = client.get(
+        "/stream/", REMOTE_ADDR="198.51.100.60", headers={"X-Request-ID": "req-s"}
+    )
+    assert get_audit_context()["request_id"] == "req-s"  # still streaming
+    assert b"".join(response.streaming_content) == b"start|req-s"
+    response.close()
+    assert get_audit_context() == {}
+    (entry,) = entries(description="while streaming")
+    assert (entry.ip_address, entry.request_id) == ("198.51.100.60", "req-s")
+
+
+@pytest.mark.urls(URLS)
+@pytest.mark.django_db(transaction=True)
+def test_asgi_streaming_response_keeps_the_context_until_closed(
+    audit_on, audit_middleware
+):
+    from django.core.asgi import get_asgi_application
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/async-stream/",
+        "raw_path": b"/async-stream/",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"x-request-id", b"req-as")],
+        "client": ("198.51.100.61", 1000),
+        "server": ("testserver", 80),
+    }
+    sent = []
+
+    async def main():
+        forever = asyncio.Event()
+        first = True
+
+        async def receive():
+            nonlocal first
+            if first:
+                first = False
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await forever.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        await get_asgi_application()(scope, receive, send)
+
+    asyncio.run(main())
+    close_thread_connections()
+    body = b"".join(
+        m.get("body", b"") for m in sent if m["type"] == "http.response.body"
+    )
+    assert body == b"start|req-as"
+    (entry,) = entries(description="while streaming (async)")
+    assert (entry.ip_address, entry.request_id) == ("198.51.100.61", "req-as")
+    assert get_audit_context() == {}
+
+
+@pytest.mark.urls(URLS)
 @pytest.mark.django_db(transaction=True)
 def test_asgi_isolation_of_two_overlapping_requests(
     audit_middleware, alice, bob, settings

@@ -11,6 +11,8 @@ urlpatterns = [
     path("capture-admin/", views.site.urls),
     path("context/", views.context_view),
     path("log/", views.log_view),
+    path("stream/", views.stream_view),
+    path("async-stream/", views.async_stream_view),
     path("denied/", views.denied_view),
     path("create-contract/", views.create_contract_view),
     path("failed-login/", views.failed_login_view),

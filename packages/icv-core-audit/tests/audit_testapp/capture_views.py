@@ -8,7 +8,7 @@ from asgiref.sync import sync_to_async
 from django.contrib import admin
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 
@@ -110,3 +110,25 @@ async def audited_async_view(request):
 site = admin.AdminSite(name="capture_admin")
 site.register(Customer)
 site.register(get_user_model())
+
+
+def stream_view(request):
+    """Logs an event while the response streams (after the view returned)."""
+
+    def chunks():
+        yield b"start|"
+        entry = log_event("SYSTEM", "CUSTOM", description="while streaming")
+        yield entry.request_id.encode()
+
+    return StreamingHttpResponse(chunks())
+
+
+async def async_stream_view(request):
+    async def chunks():
+        yield b"start|"
+        entry = await sync_to_async(log_event)(
+            "SYSTEM", "CUSTOM", description="while streaming (async)"
+        )
+        yield entry.request_id.encode()
+
+    return StreamingHttpResponse(chunks())

@@ -107,8 +107,34 @@ def _finish(context: AuditContext | None) -> None:
         logger.exception("icv_core.audit: could not write deferred security entries")
 
 
+def _defer_until_closed(response: Any, previous: AuditContext | None) -> bool:
+    """For a streaming response, keep the context until it is closed."""
+    if not isinstance(response, HttpResponseBase) or not getattr(
+        response, "streaming", False
+    ):
+        return False
+
+    def close() -> None:
+        # Entries written while streaming carry the request's IP, user agent
+        # and request id. ``set`` rather than a token reset: under ASGI the
+        # closer runs in a copy of the request's context.
+        try:
+            _finish(_audit_context.get())
+        finally:
+            _audit_context.set(previous)
+
+    # Django calls these from HttpResponseBase.close(), which the WSGI server
+    # and the ASGI handler call after the last chunk.
+    response._resource_closers.append(close)
+    return True
+
+
 class AuditRequestMiddleware:
-    """Capture the audit context of each request (sync and async)."""
+    """Capture the audit context of each request (sync and async).
+
+    The context is reset when the view returns or raises; for a streaming
+    response, when the response is closed after its last chunk.
+    """
 
     sync_capable = True
     async_capable = True
@@ -126,24 +152,34 @@ class AuditRequestMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self._async:
             return self.__acall__(request)
+        previous = _audit_context.get()
         token = _begin(request)
+        deferred = False
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
+            deferred = _defer_until_closed(response, previous)
+            return response
         finally:
             context = _audit_context.get()
             try:
                 _finish(context)
             finally:
-                _audit_context.reset(token)
+                if not deferred:
+                    _audit_context.reset(token)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        previous = _audit_context.get()
         token = _begin(request)
+        deferred = False
         try:
-            return await self.get_response(request)  # type: ignore[misc]
+            response = await self.get_response(request)  # type: ignore[misc]
+            deferred = _defer_until_closed(response, previous)
+            return response
         finally:
             context = _audit_context.get()
             try:
                 if context is not None and context.pending:
                     await sync_to_async(_finish, thread_sensitive=True)(context)
             finally:
-                _audit_context.reset(token)
+                if not deferred:
+                    _audit_context.reset(token)
