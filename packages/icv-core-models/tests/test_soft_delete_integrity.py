@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, RestrictedError
 from django.db.models.signals import post_save, pre_save
 from models_testapp.models import (
     Author,
@@ -14,7 +14,11 @@ from models_testapp.models import (
     Contract,
     Membership,
     Note,
+    Pin,
+    Reservation,
+    Shelf,
     Subscription,
+    Volume,
 )
 
 from icv_core import signals
@@ -291,3 +295,61 @@ def test_stale_soft_delete_syncs_updated_by_and_skips_the_cascade(
     author.soft_delete()  # on its own: the book stays live
     assert stale_author.soft_delete(cascade=True) is False
     assert_restored(book)
+
+
+# -- PROTECT and RESTRICT as strict as Django's delete ----------------------
+
+
+def _shelf_with(model):
+    shelf = Shelf.objects.create()
+    volume = Volume.objects.create(shelf=shelf)
+    row = model.objects.create(volume=volume, shelf=shelf)
+    return shelf, volume, row
+
+
+@pytest.mark.django_db
+def test_protect_blocks_a_cascade_that_would_delete_the_protecting_row(settings):
+    # The reservation goes with the shelf too, but PROTECT still blocks, as in
+    # Django's delete.
+    shelf, volume, reservation = _shelf_with(Reservation)
+    with transaction.atomic(), pytest.raises(ProtectedError) as info:
+        shelf.soft_delete(cascade=True)
+    assert info.value.protected_objects == {reservation}
+    for row in (shelf, volume, reservation):
+        assert_restored(row)
+    with transaction.atomic(), pytest.raises(ProtectedError):
+        Shelf.objects.filter(pk=shelf.pk).soft_delete(cascade=True)
+    assert_restored(shelf)
+    settings.ICV_CORE_ALLOW_HARD_DELETE = True
+    with transaction.atomic(), pytest.raises(ProtectedError):
+        shelf.delete()
+    # Soft-deleted on its own earlier, the reservation no longer protects.
+    reservation.soft_delete()
+    assert shelf.soft_delete(cascade=True) is True
+    assert_soft_deleted(volume)
+
+
+@pytest.mark.django_db
+def test_restrict_allows_a_cascade_that_deletes_the_restricting_row(settings):
+    shelf, volume, pin = _shelf_with(Pin)
+    assert shelf.soft_delete(cascade=True) is True
+    for row in (shelf, volume, pin):
+        assert_soft_deleted(row)
+    # Django's delete agrees.
+    other, _, _ = _shelf_with(Pin)
+    settings.ICV_CORE_ALLOW_HARD_DELETE = True
+    assert other.delete()[0] == 3
+
+
+@pytest.mark.django_db
+def test_restrict_blocks_when_the_restricting_row_stays(settings):
+    shelf = Shelf.objects.create()
+    volume = Volume.objects.create(shelf=shelf)
+    pin = Pin.objects.create(volume=volume, shelf=Shelf.objects.create())
+    with transaction.atomic(), pytest.raises(ProtectedError) as info:
+        shelf.soft_delete(cascade=True)
+    assert info.value.protected_objects == {pin}
+    assert_restored(volume)
+    settings.ICV_CORE_ALLOW_HARD_DELETE = True
+    with transaction.atomic(), pytest.raises(RestrictedError):
+        shelf.delete()

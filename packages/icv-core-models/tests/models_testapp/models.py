@@ -102,3 +102,29 @@ class Membership(SoftDeleteModel):
         "auth.User", on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=20, default="member")
+
+
+class Shelf(SoftDeleteModel):
+    name = models.CharField(max_length=20, default="")
+
+
+class Volume(SoftDeleteModel):
+    shelf = models.ForeignKey(Shelf, on_delete=models.CASCADE, related_name="volumes")
+
+
+class Reservation(SoftDeleteModel):
+    """PROTECTs its volume, and goes with its shelf (both reached from a shelf)."""
+
+    volume = models.ForeignKey(
+        Volume, on_delete=models.PROTECT, related_name="reservations"
+    )
+    shelf = models.ForeignKey(
+        Shelf, on_delete=models.CASCADE, related_name="reservations"
+    )
+
+
+class Pin(SoftDeleteModel):
+    """RESTRICTs its volume, and goes with its shelf."""
+
+    volume = models.ForeignKey(Volume, on_delete=models.RESTRICT, related_name="pins")
+    shelf = models.ForeignKey(Shelf, on_delete=models.CASCADE, related_name="pins")

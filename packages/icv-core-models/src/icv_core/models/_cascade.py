@@ -90,12 +90,6 @@ def set_based_extra_values(model: ModelType, now: datetime) -> dict[str, Any]:
     return values
 
 
-def _live(queryset: models.QuerySet) -> models.QuerySet:
-    if _is_soft_delete_model(queryset.model):
-        return queryset.filter(**{flag_field_of(queryset.model): True})
-    return queryset
-
-
 def _raise_protected(protected: list[models.Model], model: ModelType) -> None:
     raise ProtectedError(
         _(
@@ -107,17 +101,36 @@ def _raise_protected(protected: list[models.Model], model: ModelType) -> None:
     )
 
 
-def check_protected(model: ModelType, using: str, condition: dict[str, Any]) -> None:
+def check_protected(
+    model: ModelType,
+    using: str,
+    condition: dict[str, Any],
+    *,
+    deleted_with: datetime | None = None,
+) -> None:
     """Raise ProtectedError if live rows protect the matching rows of ``model``.
 
     ``condition`` is written from the point of view of ``model`` (for
     example ``{"pk": 1}`` or ``{"deleted_at": stamp, "is_active": False}``).
+    After a cascade stamped ``deleted_with``, rows that cascade soft-deleted
+    still protect through ``PROTECT``, as in Django's delete, where
+    ``PROTECT`` blocks even if the protecting row is deleted by the same
+    operation; through ``RESTRICT`` they do not (Django allows that when the
+    restricting row goes with the same cascade).
     """
     for rel in protecting_relations(model):
         lookups = {
             f"{rel.field.name}__{key}": value for key, value in condition.items()
         }
-        qs = _live(rel.related_model._base_manager.using(using).filter(**lookups))
+        related = rel.related_model
+        qs = related._base_manager.using(using).filter(**lookups)
+        if _is_soft_delete_model(related):
+            protecting = Q(**{flag_field_of(related): True})
+            if deleted_with is not None and rel.on_delete is PROTECT:
+                protecting |= Q(
+                    **{flag_field_of(related): False, "deleted_at": deleted_with}
+                )
+            qs = qs.filter(protecting)
         sample = list(qs[:_PROTECTED_SAMPLE])
         if sample:
             _raise_protected(sample, model)
@@ -242,7 +255,10 @@ def _check_cascade_protection(
 ) -> None:
     for model in models_:
         check_protected(
-            model, using, {"deleted_at": stamp, flag_field_of(model): False}
+            model,
+            using,
+            {"deleted_at": stamp, flag_field_of(model): False},
+            deleted_with=stamp,
         )
 
 
