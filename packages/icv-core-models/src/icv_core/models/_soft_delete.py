@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models, router, transaction
 from django.db.models.deletion import ProtectedError
 from django.db.models.signals import class_prepared, pre_delete
@@ -205,7 +206,7 @@ class SoftDeleteModel(BaseModel):
             fields.append("updated_by")
         try:
             self.refresh_from_db(using=using, fields=fields)
-        except self.DoesNotExist:  # type: ignore[attr-defined]
+        except ObjectDoesNotExist:
             setattr(self, flag, previous[0])
             self.deleted_at = previous[1]
             self.updated_at = previous[2]
