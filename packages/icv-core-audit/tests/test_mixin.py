@@ -236,6 +236,20 @@ def test_soft_delete_and_restore_instance(audit_on, alice):
     assert actions(doc)[-1] == "UPDATE"
 
 
+def test_stale_soft_delete_leaves_no_marker_behind(audit_on):
+    """A soft delete that matched no row must not silence a later save."""
+    from icv_core.models import _soft_delete
+
+    assert _tracking._SOFT_SAVE_MARK == _soft_delete._GUARD
+    doc = Document.objects.create(title="d")
+    Document.objects.filter(pk=doc.pk).soft_delete()
+    assert doc.soft_delete() is False  # stale: already deleted in the DB
+    assert actions(doc) == ["CREATE", "SOFT_DELETE"]
+    doc.is_active = True
+    doc.save(update_fields=["is_active"])
+    assert actions(doc) == ["CREATE", "SOFT_DELETE", "UPDATE"]
+
+
 @pytest.mark.usefixtures("cost_case")
 def test_queryset_soft_delete_and_restore_use_one_bulk_insert(
     audit_on, warm_content_types, django_assert_num_queries
@@ -371,6 +385,53 @@ def test_disabled_costs_nothing_and_takes_no_snapshot(
             contract.delete()
     assert (values.call_count, diff.call_count, loaded.call_count) == (0, 0, 0)
     assert AuditEntry.objects.count() == 0
+
+
+def test_disabled_keeps_fast_delete_and_one_update_querysets(
+    settings, warm_content_types, django_assert_num_queries
+):
+    """With audit off no per-model receiver is connected: nothing selects pks."""
+    from django.db.models.signals import post_delete
+
+    from icv_core.signals import post_bulk_soft_delete
+
+    settings.ICV_CORE_AUDIT_ENABLED = False
+    assert not post_delete.has_listeners(Contract)
+    assert not post_bulk_soft_delete.has_listeners(Document)
+    for i in range(3):
+        Document.objects.create(title=f"d{i}")
+        Contract.objects.create(title=f"c{i}", value="1.00")
+    with django_assert_num_queries(1):  # the UPDATE only
+        assert Document.objects.all().soft_delete() == 3
+    with django_assert_num_queries(1):
+        assert Document.all_objects.all().restore() == 3
+    with django_assert_num_queries(1):  # Django's fast delete: one DELETE
+        assert Contract.objects.all().delete()[0] == 3
+    # Switched on again, the receivers are back and the rows are audited.
+    settings.ICV_CORE_AUDIT_ENABLED = True
+    assert post_delete.has_listeners(Contract)
+    doc = Document.objects.get(title="d0")
+    doc.soft_delete()
+    assert actions(doc) == ["SOFT_DELETE"]
+
+
+def test_switch_assigned_by_hand_connects_at_the_next_save(settings, monkeypatch):
+    """No setting_changed signal: the next save of a mixin model connects."""
+    from django.conf import settings as django_settings
+    from django.db.models.signals import post_delete
+
+    settings.ICV_CORE_AUDIT_ENABLED = False
+    assert not post_delete.has_listeners(Contract)
+    monkeypatch.setattr(django_settings, "ICV_CORE_AUDIT_ENABLED", True)
+    contract = Contract.objects.create(title="a", value="1.00")
+    assert post_delete.has_listeners(Contract)
+    assert actions(contract) == ["CREATE"]
+    pk = contract.pk
+    contract.delete()
+    assert [e.action for e in entries(target_object_id=str(pk))] == [
+        "CREATE",
+        "DELETE",
+    ]
 
 
 # ---------------------------------------------------------------------------

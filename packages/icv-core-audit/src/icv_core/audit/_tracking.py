@@ -13,12 +13,13 @@ Entries are written by signal receivers connected per model class:
   ``post_bulk_soft_delete`` / ``post_bulk_restore`` (querysets, cascades):
   SOFT_DELETE / RESTORE, the bulk ones with a single bulk INSERT.
 
-Receivers for ``AuditMixin`` subclasses are connected when the class is
-created; receivers for the other ``BaseModel`` subclasses only while
-``ICV_CORE_AUDIT_AUTO_MODEL_TRACKING`` is on (connecting a ``post_delete``
-receiver turns off Django's fast delete for that model, and a bulk receiver
-costs a SELECT of pks, so nothing is connected that is not needed). Every
-receiver checks the settings again when it runs.
+Receivers for ``AuditMixin`` subclasses are connected while
+``ICV_CORE_AUDIT_ENABLED`` is on; receivers for the other ``BaseModel``
+subclasses only while ``ICV_CORE_AUDIT_AUTO_MODEL_TRACKING`` is on too
+(connecting a ``post_delete`` receiver turns off Django's fast delete for that
+model, and a bulk receiver costs a SELECT of pks, so nothing is connected that
+is not needed); see :func:`sync_tracking`. Every receiver checks the settings
+again when it runs.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from icv_core.audit.conf import settings
 if TYPE_CHECKING:
     from icv_core.models import BaseModel
 
-_SUPPRESS = "_icv_audit_soft_op"
+_SOFT_SAVE_MARK = "_icv_update_guard"  # icv_core.models._soft_delete._GUARD
 _SOFT_OLD = "_icv_audit_soft_old"
 _FIELDS_CACHE: dict[type, tuple[Any, ...]] = {}
 
@@ -199,7 +200,9 @@ def on_post_save(
         metadata = {"fields": current_values(instance)} if track_values else {}
         _write(instance, "CREATE", using, metadata)
         return
-    soft_op = instance.__dict__.pop(_SUPPRESS, False)
+    # The models part marks the save inside soft_delete()/restore() (its
+    # conditional UPDATE) for exactly as long as that save runs.
+    soft_op = _SOFT_SAVE_MARK in instance.__dict__
     if (
         soft_op
         and update_fields is not None
@@ -238,7 +241,6 @@ def on_post_delete(
 
 
 def on_pre_soft_op(sender: type[Model], instance: Any, **kwargs: Any) -> None:
-    instance.__dict__[_SUPPRESS] = True
     # The flag and deleted_at before the operation, for the entry's diff (the
     # instance holds them; nothing is read from the database).
     data = instance.__dict__
@@ -260,7 +262,6 @@ def _soft_diff(instance: Any, old: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _soft_op_done(sender: type[Model], instance: Any, using: str, action: str) -> None:
-    instance.__dict__.pop(_SUPPRESS, None)
     old = instance.__dict__.pop(_SOFT_OLD, None) or {}
     if not is_tracked(sender):
         return
@@ -388,18 +389,46 @@ def disconnect_model(model: type[Model], kind: str) -> None:
 
 
 _auto_connected: set[type[BaseModel]] = set()
+_mixin_models: list[type[Model]] = []
+_mixin_connected: set[type[Model]] = set()
 
 
-def sync_auto_tracking() -> None:
-    """Connect receivers for every BaseModel subclass (without the mixin) while
-    ``ICV_CORE_AUDIT_AUTO_MODEL_TRACKING`` is on; disconnect them when off."""
+def register_mixin_model(model: type[Model]) -> None:
+    """Remember an ``AuditMixin`` subclass; its receivers follow the switch."""
+    _mixin_models.append(model)
+    from django.apps import apps
+
+    if apps.ready:
+        # Defined after start-up (rare: dynamic models): connect it now.
+        sync_tracking()
+
+
+def sync_tracking() -> None:
+    """Connect the per-model receivers exactly while they can write entries.
+
+    ``AuditMixin`` subclasses while ``ICV_CORE_AUDIT_ENABLED`` is on; every
+    other ``BaseModel`` subclass while auto tracking is on too. Disconnected
+    receivers cost nothing: Django's fast delete stays, and a queryset soft
+    delete or restore does not select the pks for a receiver. Run at start-up
+    and whenever either setting changes (``override_settings``, pytest-django's
+    ``settings``); every receiver also checks the settings when it runs.
+    """
     from django.apps import apps
 
     from icv_core.models import BaseModel
 
+    enabled = settings.AUDIT_ENABLED
     mixin = _mixin_class()
+    wanted_mixin = set(_mixin_models) if enabled else set()
+    for model in _mixin_connected - wanted_mixin:
+        disconnect_model(model, "mixin")
+    for model in wanted_mixin - _mixin_connected:
+        connect_model(model, "mixin")
+    _mixin_connected.clear()
+    _mixin_connected.update(wanted_mixin)
+
     wanted: set[type[BaseModel]] = set()
-    if settings.AUDIT_AUTO_MODEL_TRACKING:
+    if enabled and settings.AUDIT_AUTO_MODEL_TRACKING and apps.ready:
         for model in apps.get_models(include_auto_created=False):
             if (
                 issubclass(model, BaseModel)
@@ -419,10 +448,11 @@ def sync_auto_tracking() -> None:
 
 
 def _on_setting_changed(setting: str, **kwargs: Any) -> None:
-    if setting == settings.setting_name("AUDIT_AUTO_MODEL_TRACKING"):
-        sync_auto_tracking()
-    elif setting == settings.setting_name("AUDIT_SENSITIVE_FIELDS"):
-        pass
+    if setting in (
+        settings.setting_name("AUDIT_ENABLED"),
+        settings.setting_name("AUDIT_AUTO_MODEL_TRACKING"),
+    ):
+        sync_tracking()
 
 
 def connect_global() -> None:
@@ -446,4 +476,4 @@ def connect_global() -> None:
     setting_changed.connect(
         _on_setting_changed, dispatch_uid="icv_core_audit.setting_changed"
     )
-    sync_auto_tracking()
+    sync_tracking()

@@ -40,14 +40,19 @@ class AuditMixin(models.Model):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         # Per-class receivers, so models without the mixin keep Django's fast
-        # delete and their bulk soft delete stays one UPDATE.
-        _tracking.connect_model(cls, "mixin")
+        # delete and their bulk soft delete stays one UPDATE; connected while
+        # audit is on (_tracking.sync_tracking).
+        _tracking.register_mixin_model(cls)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         model = type(self)
         if not _tracking.is_tracked(model):
             super().save(*args, **kwargs)
             return
+        if model not in _tracking._mixin_connected:
+            # Switched on without a setting_changed signal (settings assigned
+            # by hand): connect the receivers now.
+            _tracking.sync_tracking()
         using = kwargs.get("using") or (args[2] if len(args) >= 3 else None)
         using = using or router.db_for_write(model, instance=self)
         # The change and its entry (written by the post_save receiver) commit
