@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
+
+from icv_core.testing.factories import UserFactory
 
 __all__ = ["alice", "audit_middleware", "audit_on", "bob", "warm_content_types"]
 
@@ -13,8 +14,8 @@ MIDDLEWARE = "icv_core.audit.middleware.AuditRequestMiddleware"
 
 
 @pytest.fixture
-def audit_on(settings: Any) -> None:
-    settings.ICV_CORE_AUDIT_ENABLED = True
+def audit_on(audit_enabled: bool) -> None:
+    """The test kit's ``audit_enabled``, under the capture tests' name."""
 
 
 @pytest.fixture
@@ -27,14 +28,14 @@ def audit_middleware(settings: Any) -> None:
 
 @pytest.fixture
 def alice(db: None) -> Any:
-    return get_user_model().objects.create_user(
-        "alice", "alice@example.com", "alice-password"
+    return UserFactory(
+        username="alice", email="alice@example.com", password="alice-password"
     )
 
 
 @pytest.fixture
 def bob(db: None) -> Any:
-    return get_user_model().objects.create_user("bob", "bob@example.com", "bob-pw")
+    return UserFactory(username="bob", email="bob@example.com", password="bob-pw")
 
 
 @pytest.fixture

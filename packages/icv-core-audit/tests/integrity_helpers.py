@@ -9,21 +9,31 @@ from django.db import connection
 from django.utils import timezone
 
 from icv_core.audit.models import AuditEntry
+from icv_core.testing.factories import AuditEntryFactory
 
 BASE_TIME = datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.UTC)
 
 
 def make_entries(count: int, **extra: Any) -> list[AuditEntry]:
-    """``count`` entries one second apart (explicit, increasing created_at)."""
+    """``count`` entries one second apart (explicit, increasing created_at).
+
+    Made by the test kit's ``AuditEntryFactory`` (one ``objects.create``
+    each); no IP address or user agent, as the model defaults.
+    """
     start = extra.pop("start", BASE_TIME)
+    values = {
+        "event_type": AuditEntry.EventType.DATA,
+        "action": AuditEntry.Action.UPDATE,
+        "ip_address": None,
+        "user_agent": "",
+        **extra,
+    }
     return [
-        AuditEntry.objects.create(
-            event_type=AuditEntry.EventType.DATA,
-            action=AuditEntry.Action.UPDATE,
+        AuditEntryFactory(
             description=f"entry {index}",
             metadata={"n": index},
             created_at=start + datetime.timedelta(seconds=index),
-            **extra,
+            **values,
         )
         for index in range(count)
     ]

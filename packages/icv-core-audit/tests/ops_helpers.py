@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from icv_core.audit.models import AuditEntry
+from icv_core.testing.factories import AuditEntryFactory
 
 EVENT_CYCLE = [
     ("DATA", "CREATE"),
@@ -25,13 +26,22 @@ def make_entries(
     batch: int = 5000,
     **fields: Any,
 ) -> None:
-    """Bulk insert ``n`` entries, oldest ``age_days`` ago, ``step`` apart."""
+    """Bulk insert ``n`` entries, oldest ``age_days`` ago, ``step`` apart.
+
+    The entries are built by the test kit's ``AuditEntryFactory`` (no IP
+    address or user agent, as the model defaults) and inserted with
+    ``bulk_create``. Not ``backdated_entries()``: that dates every entry
+    alike and inserts one at a time, and these tests need spread dates and
+    up to 250,000 rows.
+    """
     start = timezone.now() - dt.timedelta(days=age_days)
     for offset in range(0, n, batch):
         objs = []
         for i in range(offset, min(n, offset + batch)):
             event_type, action = EVENT_CYCLE[i % len(EVENT_CYCLE)]
             values = {
+                "ip_address": None,
+                "user_agent": "",
                 "event_type": event_type,
                 "action": action,
                 "description": f"entry {i}",
@@ -39,5 +49,5 @@ def make_entries(
                 "created_at": start + step * i,
                 **fields,
             }
-            objs.append(AuditEntry(**values))
+            objs.append(AuditEntryFactory.build(**values))
         AuditEntry.objects.bulk_create(objs)

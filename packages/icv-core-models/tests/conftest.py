@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from icv_core.testing.factories import UserFactory
+
 pytest_plugins = ["icv_core.testing.fixtures"]
 
 
@@ -40,10 +42,10 @@ def user_middleware(settings):
 
 
 @pytest.fixture
-def user(db, django_user_model):
-    return django_user_model.objects.create_user(username="alice", password="pw")
+def user(db):
+    return UserFactory(username="alice", password="pw")
 
 
 @pytest.fixture
-def other_user(db, django_user_model):
-    return django_user_model.objects.create_user(username="bob", password="pw")
+def other_user(db):
+    return UserFactory(username="bob", password="pw")
