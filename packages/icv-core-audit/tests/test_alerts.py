@@ -176,3 +176,47 @@ def test_double_resolve_is_an_error_everywhere(alice):
 def test_resolve_alert_rejects_non_alerts():
     with pytest.raises(TypeError, match="alert must be a SystemAlert"):
         resolve_alert("nope", resolved_by=None)
+
+
+def test_bulk_create_validates_and_announces_each_alert(signals_seen):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="'loud' is not a valid SystemAlert"):
+        SystemAlert.objects.bulk_create(
+            [
+                SystemAlert(
+                    alert_type="system", severity="info", title="a", message="m"
+                ),
+                SystemAlert(
+                    alert_type="system", severity="loud", title="b", message="m"
+                ),
+            ]
+        )
+    with pytest.raises(ValidationError, match="alert_type"):
+        SystemAlert.objects.bulk_create(
+            [SystemAlert(alert_type="nope", severity="info", title="c", message="m")]
+        )
+    assert SystemAlert.objects.count() == 0
+    created = SystemAlert.objects.bulk_create(
+        [
+            SystemAlert(alert_type="system", severity="info", title="a", message="m"),
+            SystemAlert(alert_type="payment", severity="error", title="b", message="m"),
+        ]
+    )
+    assert signals_seen == [
+        ("raised", created[0].pk, {"bulk": True}),
+        ("raised", created[1].pk, {"bulk": True}),
+    ]
+
+
+def test_queryset_update_validates_severity_and_type():
+    from django.core.exceptions import ValidationError
+
+    alert = raise_alert("system", "info", "t", "m")
+    with pytest.raises(ValidationError, match="'loud' is not a valid"):
+        SystemAlert.objects.filter(pk=alert.pk).update(severity="loud")
+    with pytest.raises(ValidationError, match="alert_type"):
+        SystemAlert.objects.filter(pk=alert.pk).update(alert_type="nope")
+    assert SystemAlert.objects.filter(pk=alert.pk).update(severity="critical") == 1
+    alert.refresh_from_db()
+    assert (alert.alert_type, alert.severity) == ("system", "critical")

@@ -371,3 +371,27 @@ def test_audit_archive_row():
     assert str(archive) == "default:icv_core_audit/archive/a.jsonl.gz (10 rows)"
     assert archive.completed_at is None
     assert archive.first_prev_hash == ""
+
+
+def test_bulk_create_announces_each_entry_and_a_raising_receiver_undoes_nothing(caplog):
+    from icv_core.audit.signals import audit_entry_created
+
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append((instance.pk, kwargs.get("bulk")))
+        raise RuntimeError("forwarder down")
+
+    audit_entry_created.connect(receiver, dispatch_uid="test-bulk-announce")
+    try:
+        created = AuditEntry.objects.bulk_create(
+            [AuditEntry(event_type="SYSTEM", action="CUSTOM") for _ in range(3)]
+        )
+    finally:
+        audit_entry_created.disconnect(dispatch_uid="test-bulk-announce")
+    assert seen == [(entry.pk, True) for entry in created]
+    assert AuditEntry.objects.count() == 3
+    ours = [r for r in caplog.records if r.name == "icv_core.audit"]
+    assert [r.getMessage().split(" receiver ")[0] for r in ours] == [
+        "icv_core.audit: audit_entry_created"
+    ] * 3

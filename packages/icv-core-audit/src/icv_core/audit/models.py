@@ -38,8 +38,10 @@ Signals
 ``AuditEntry.save()`` sends ``audit_entry_created`` after the insert (as 0.2
 did), ``SystemAlert.save()`` sends ``system_alert_raised`` after the insert and
 ``SystemAlert.resolve()`` sends ``system_alert_resolved``. Services that create
-rows through ``save()``/``create()`` must not send them again; bulk paths
-(``bulk_create``) send nothing here.
+rows through ``save()``/``create()`` must not send them again.
+``AuditEntry.objects.bulk_create()`` and ``SystemAlert.objects.bulk_create()``
+send theirs once per row with ``bulk=True`` (a raising receiver is logged);
+entries re-imported from an archive are not announced again.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import hashlib
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -204,8 +207,45 @@ class AppendOnlyManager(models.Manager.from_queryset(AppendOnlyQuerySet)):  # ty
     """Default and base manager of the append-only audit models."""
 
 
+logger = logging.getLogger("icv_core.audit")
+
+
+def _announce_bulk(
+    signal: Any, name: str, sender: type[models.Model], objs: Any
+) -> None:
+    """Send ``signal`` once per created row with ``bulk=True``; a receiver that
+    raises is logged and undoes nothing."""
+    for obj in objs:
+        for receiver_, response in signal.send_robust(
+            sender=sender, instance=obj, bulk=True
+        ):
+            if isinstance(response, Exception):
+                logger.error(
+                    "icv_core.audit: %s receiver %r raised %s",
+                    name,
+                    receiver_,
+                    type(response).__name__,
+                    exc_info=response,
+                )
+
+
 class AuditEntryQuerySet(AppendOnlyQuerySet):
-    """Queryset of :class:`AuditEntry`."""
+    """Queryset of :class:`AuditEntry`.
+
+    ``bulk_create()`` validates every entry and sends ``audit_entry_created``
+    once per entry, with ``bulk=True``.
+    """
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        created = super().bulk_create(objs, *args, **kwargs)
+        from icv_core.audit.signals import audit_entry_created
+
+        _announce_bulk(audit_entry_created, "audit_entry_created", self.model, created)
+        return created
+
+    def _insert_archived(self, objs: list[Any]) -> list[Any]:
+        """Re-import archived entries: validated, not announced again."""
+        return super().bulk_create(objs)
 
     def sealed(self) -> AuditEntryQuerySet:
         """Entries that are part of the hash chain."""
@@ -559,6 +599,49 @@ class AlertAlreadyResolvedError(ValueError):
     """Raised when resolving an alert that is already resolved."""
 
 
+def _validate_severity(value: Any) -> None:
+    levels = list(settings.AUDIT_ALERT_SEVERITY_LEVELS)
+    if value not in levels:
+        raise ValidationError(
+            {
+                "severity": (
+                    f"{value!r} is not a valid SystemAlert.severity; "
+                    f"expected one of: {', '.join(map(str, levels))} "
+                    "(ICV_CORE_AUDIT_ALERT_SEVERITY_LEVELS)."
+                )
+            },
+            code="invalid_choice",
+        )
+
+
+class SystemAlertQuerySet(models.QuerySet):
+    """Queryset of :class:`SystemAlert`: its bulk paths validate too."""
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        """Validate every alert, insert them, and send ``system_alert_raised``
+        once per alert with ``bulk=True``."""
+        objs = list(objs)
+        for obj in objs:
+            obj.validate_values()
+        created = super().bulk_create(objs, *args, **kwargs)
+        from icv_core.audit.signals import system_alert_raised
+
+        _announce_bulk(system_alert_raised, "system_alert_raised", self.model, created)
+        return created
+
+    def update(self, **kwargs: Any) -> int:
+        """Django's update(); a literal ``alert_type`` or ``severity`` is validated."""
+        if isinstance(kwargs.get("alert_type"), str):
+            _validate_choice(
+                kwargs["alert_type"], self.model.AlertType, "alert_type", "SystemAlert"
+            )
+        if isinstance(kwargs.get("severity"), str):
+            _validate_severity(kwargs["severity"])
+        return super().update(**kwargs)
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+
 class SystemAlert(models.Model):
     """An operational alert, raised by code and resolved by a person.
 
@@ -640,6 +723,8 @@ class SystemAlert(models.Model):
     occurrences = models.PositiveIntegerField(_("occurrences"), default=1)
     last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
 
+    objects = SystemAlertQuerySet.as_manager()
+
     class Meta:
         db_table = "icv_core_systemalert"
         ordering = ["-created_at"]
@@ -695,18 +780,7 @@ class SystemAlert(models.Model):
     def validate_values(self) -> None:
         """Raise ``ValidationError`` for an unknown alert type or severity."""
         _validate_choice(self.alert_type, self.AlertType, "alert_type", "SystemAlert")
-        levels = list(settings.AUDIT_ALERT_SEVERITY_LEVELS)
-        if self.severity not in levels:
-            raise ValidationError(
-                {
-                    "severity": (
-                        f"{self.severity!r} is not a valid SystemAlert.severity; "
-                        f"expected one of: {', '.join(map(str, levels))} "
-                        "(ICV_CORE_AUDIT_ALERT_SEVERITY_LEVELS)."
-                    )
-                },
-                code="invalid_choice",
-            )
+        _validate_severity(self.severity)
 
     def clean(self) -> None:
         super().clean()

@@ -201,7 +201,6 @@ def write_entries(entries: Sequence[Any], using: str) -> list[Any]:
     Sends ``audit_entry_created`` once per entry with ``bulk=True``.
     """
     from icv_core.audit.models import AuditEntry
-    from icv_core.audit.signals import audit_entry_created
 
     if not entries:
         return []
@@ -214,17 +213,7 @@ def write_entries(entries: Sequence[Any], using: str) -> list[Any]:
             return []
     else:
         created = AuditEntry.objects.using(using).bulk_create(entries)
-    for entry in created:
-        for receiver, response in audit_entry_created.send_robust(
-            sender=AuditEntry, instance=entry, bulk=True
-        ):
-            if isinstance(response, Exception):
-                logger.error(
-                    "icv_core.audit: audit_entry_created receiver %r raised %s",
-                    receiver,
-                    type(response).__name__,
-                    exc_info=response,
-                )
+    # bulk_create() sent audit_entry_created once per entry, with bulk=True.
     _keep_if_rolled_back(created, using)
     return created
 

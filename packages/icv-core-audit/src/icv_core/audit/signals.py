@@ -8,17 +8,20 @@ model class as ``sender``; receivers should accept ``**kwargs``.
     ``transaction.on_commit`` in a receiver for side effects that must wait
     for the commit). Sent by ``AuditEntry.save()`` for single writes
     (``log_event``, ``AuditMixin``, ``@audited``, auth handlers). Bulk paths
-    (a queryset ``soft_delete()``/``restore()`` of N tracked rows, written with
-    one ``bulk_create``) send it once per entry, in order, with the extra
-    keyword ``bulk=True``. A security entry that the request middleware writes
-    again after its transaction rolled back (see :mod:`icv_core.audit.services`)
-    is announced a second time, with the same ``instance.pk`` and the extra
-    keyword ``rewritten=True``. Receivers that raise on the bulk and rewrite
-    paths are logged and do not undo the entries.
+    (``AuditEntry.objects.bulk_create()``, and so a queryset
+    ``soft_delete()``/``restore()`` of N tracked rows) send it once per entry,
+    in order, with the extra keyword ``bulk=True``; entries re-imported from
+    an archive are not announced again. A security entry that the request
+    middleware writes again after its transaction rolled back (see
+    :mod:`icv_core.audit.services`) is announced a second time, with the same
+    ``instance.pk`` and the extra keyword ``rewritten=True``. Receivers that
+    raise on the bulk and rewrite paths are logged and do not undo the
+    entries.
 
 ``system_alert_raised(sender=SystemAlert, instance=alert)``
     After a new alert row is inserted (``raise_alert()``, ``SystemAlert.save()``
-    of a new alert, ``objects.create()``). When ``raise_alert()`` finds an
+    of a new alert, ``objects.create()``; ``objects.bulk_create()`` once per
+    alert with ``bulk=True``). When ``raise_alert()`` finds an
     identical open alert it increments ``occurrences`` instead and sends the
     signal with ``created=False`` (``instance`` is the refreshed open alert);
     on the insert path ``created`` is absent or True, so receivers read

@@ -458,7 +458,7 @@ class Command(BaseCommand):
                 # entry keeps its username snapshot), as the live table does.
                 _null_missing(fresh, "user_id", user_model, self.using)
                 _null_missing(fresh, "target_content_type_id", ContentType, self.using)
-                AuditEntry.objects.using(self.using).bulk_create(
+                AuditEntry.objects.using(self.using)._insert_archived(
                     [AuditEntry(**v) for v in fresh]
                 )
                 restored += len(fresh)
