@@ -27,7 +27,6 @@ from django.conf import settings as django_settings
 from django.core.checks import CheckMessage, Error, Warning, register
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from icv_core.conf import SETTING_TYPES, settings
 
@@ -95,7 +94,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     if type(version) is not int or version not in (4, 7):
         messages.append(
             Error(
-                _(
+                gettext(
                     "ICV_CORE_UUID_VERSION must be the integer 4 (random) or 7 "
                     "(time-sorted)."
                 ),
@@ -129,7 +128,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                     "models were built with %(field)r."
                 )
                 % {"value": flag, "field": FLAG_FIELD},
-                hint=_(
+                hint=gettext(
                     "The setting is read once, when the models are defined; "
                     "set it before Django starts."
                 ),
@@ -144,7 +143,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     if settings.TRACK_CREATED_BY and current_user_at is None:
         messages.append(
             Error(
-                _(
+                gettext(
                     "ICV_CORE_TRACK_CREATED_BY is true but CurrentUserMiddleware "
                     "is not in MIDDLEWARE."
                 ),
@@ -158,8 +157,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         if auth_at is not None and auth_at > current_user_at:
             messages.append(
                 Error(
-                    _("CurrentUserMiddleware comes before AuthenticationMiddleware."),
-                    hint=_(
+                    gettext(
+                        "CurrentUserMiddleware comes before AuthenticationMiddleware."
+                    ),
+                    hint=gettext(
                         "Move it after AuthenticationMiddleware so request.user "
                         "exists when it is read."
                     ),
@@ -170,11 +171,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     if settings.AUDIT_ENABLED is True and not apps.is_installed("icv_core.audit"):
         messages.append(
             Error(
-                _(
+                gettext(
                     "ICV_CORE_AUDIT_ENABLED is true but 'icv_core.audit' is not in "
                     "INSTALLED_APPS."
                 ),
-                hint=_("Add 'icv_core.audit' to INSTALLED_APPS and run migrate."),
+                hint=gettext("Add 'icv_core.audit' to INSTALLED_APPS and run migrate."),
                 id="icv_core.E006",
             )
         )
@@ -182,11 +183,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     if settings.ALLOW_HARD_DELETE:
         messages.append(
             Warning(
-                _(
+                gettext(
                     "ICV_CORE_ALLOW_HARD_DELETE is true: delete() on soft-delete "
                     "models removes rows for real."
                 ),
-                hint=_(
+                hint=gettext(
                     "Hard deletes bypass soft-delete protection; prefer "
                     "hard_delete() where you mean it."
                 ),

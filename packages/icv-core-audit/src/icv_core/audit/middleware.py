@@ -125,7 +125,7 @@ def _defer_until_closed(response: Any, previous: AuditContext | None) -> bool:
 
     # Django calls these from HttpResponseBase.close(), which the WSGI server
     # and the ASGI handler call after the last chunk.
-    response._resource_closers.append(close)
+    response._resource_closers.append(close)  # type: ignore[attr-defined]
     return True
 
 

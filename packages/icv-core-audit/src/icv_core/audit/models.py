@@ -633,7 +633,7 @@ class SystemAlertQuerySet(models.QuerySet):
         """Django's update(); a literal ``alert_type`` or ``severity`` is validated."""
         if isinstance(kwargs.get("alert_type"), str):
             _validate_choice(
-                kwargs["alert_type"], self.model.AlertType, "alert_type", "SystemAlert"
+                kwargs["alert_type"], SystemAlert.AlertType, "alert_type", "SystemAlert"
             )
         if isinstance(kwargs.get("severity"), str):
             _validate_severity(kwargs["severity"])

@@ -161,13 +161,11 @@ class SoftDeleteModel(BaseModel):
         # current state (WHERE flag = expected), on the table holding the flag.
         guard = self.__dict__.get(_GUARD)
         if guard is None:
-            return super()._do_update(base_qs, *args, **kwargs)  # type: ignore[misc]
+            return super()._do_update(base_qs, *args, **kwargs)
         local = {f.name for f in base_qs.model._meta.local_concrete_fields}
         if not guard.keys() <= local:
-            return super()._do_update(base_qs, *args, **kwargs)  # type: ignore[misc]
-        updated = super()._do_update(  # type: ignore[misc]
-            base_qs.filter(**guard), *args, **kwargs
-        )
+            return super()._do_update(base_qs, *args, **kwargs)
+        updated = super()._do_update(base_qs.filter(**guard), *args, **kwargs)
         if not updated:
             # Stops save() before its post_save and its "did not affect any
             # rows" error; _save_if() turns it into False.
