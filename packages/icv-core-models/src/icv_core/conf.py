@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings as django_settings
 from django.utils.text import format_lazy
@@ -60,6 +60,23 @@ SETTING_TYPES: dict[str, tuple[tuple[type, ...], Any]] = {
 
 class IcvSettings:
     """Read ``ICV_CORE_<NAME>`` from Django settings at use, with defaults."""
+
+    if TYPE_CHECKING:
+        # The published settings, typed for type checkers (values are read by
+        # __getattr__ at use; the project's value wins over the default).
+        UUID_VERSION: int
+        SOFT_DELETE_FIELD: str
+        ALLOW_HARD_DELETE: bool
+        TRACK_CREATED_BY: bool
+        DEFAULT_ORDERING: str | list[str] | tuple[str, ...] | None
+        AUDIT_ENABLED: bool
+        AUDIT_RETENTION_DAYS: int
+        AUDIT_EXCLUDE_MODELS: list[str]
+        AUDIT_TRACK_FIELD_CHANGES: bool
+        AUDIT_CAPTURE_IP: bool
+        AUDIT_CAPTURE_USER_AGENT: bool
+        AUDIT_AUTO_MODEL_TRACKING: bool
+        AUDIT_ALERT_SEVERITY_LEVELS: list[str]
 
     def __init__(self, defaults: Mapping[str, Any], prefix: str = PREFIX) -> None:
         self._defaults = dict(defaults)

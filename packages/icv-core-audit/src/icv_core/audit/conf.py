@@ -6,8 +6,9 @@ prefix (``settings.AUDIT_ENABLED`` reads ``ICV_CORE_AUDIT_ENABLED``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from icv_core.conf import IcvSettings
 from icv_core.conf import settings as core_settings
 
 #: Audit settings beyond the published 0.2.0 table.
@@ -41,4 +42,23 @@ AUDIT_DEFAULTS: dict[str, Any] = {
     "AUDIT_ARCHIVE_BATCH_SIZE": 10000,
 }
 
-settings = core_settings.extend(AUDIT_DEFAULTS)
+
+class AuditSettings(IcvSettings):
+    """The core settings plus the audit part's, typed for type checkers."""
+
+    if TYPE_CHECKING:
+        AUDIT_TRUSTED_PROXIES: list[str]
+        AUDIT_TRUSTED_PROXY_COUNT: int
+        AUDIT_IP_HEADER: str
+        AUDIT_REQUEST_ID_HEADER: str
+        AUDIT_SENSITIVE_FIELDS: list[str]
+        AUDIT_MAX_USER_AGENT_LENGTH: int
+        AUDIT_MAX_DESCRIPTION_LENGTH: int
+        AUDIT_MAX_METADATA_SIZE: int
+        AUDIT_ON_FAILURE: str
+        AUDIT_ARCHIVE_STORAGE: str
+        AUDIT_ARCHIVE_PREFIX: str
+        AUDIT_ARCHIVE_BATCH_SIZE: int
+
+
+settings = AuditSettings({**core_settings.defaults, **AUDIT_DEFAULTS})
