@@ -90,6 +90,24 @@ def _update_user_and_more(obj: Any) -> None:
     type(obj).objects.filter(pk=obj.pk).update(**{field: None, "description": "x"})
 
 
+def _update_user_to_another(obj: Any) -> None:
+    # Re-attributing an entry to someone else is not the SET_NULL transition.
+    other = get_user_model().objects.create(username="someone-else")
+    type(obj).objects.filter(pk=obj.pk).update(**{type(obj)._audit_user_field: other})
+
+
+def _reverse_manager_update(obj: Any) -> None:
+    field = type(obj)._meta.get_field(type(obj)._audit_user_field)
+    user = getattr(obj, field.name)
+    getattr(user, field.remote_field.get_accessor_name()).update(description="tampered")
+
+
+def _reverse_manager_delete(obj: Any) -> None:
+    field = type(obj)._meta.get_field(type(obj)._audit_user_field)
+    user = getattr(obj, field.name)
+    getattr(user, field.remote_field.get_accessor_name()).all().delete()
+
+
 def _private_update(obj: Any) -> None:
     qs = type(obj).objects.filter(pk=obj.pk)
     qs._update([(type(obj)._meta.get_field("description"), None, "tampered")])
@@ -162,6 +180,8 @@ DOORS = [
     (_manager_update, ImmutableRecordError),
     (_base_manager_update, ImmutableRecordError),
     (_update_user_and_more, ImmutableRecordError),
+    (_update_user_to_another, ImmutableRecordError),
+    (_reverse_manager_update, ImmutableRecordError),
     (_private_update, ImmutableRecordError),
     (_bulk_update, ImmutableRecordError),
     (_bulk_create_update_conflicts, ImmutableRecordError),
@@ -170,6 +190,7 @@ DOORS = [
     (_instance_delete, models.ProtectedError),
     (_queryset_delete, models.ProtectedError),
     (_base_manager_delete, models.ProtectedError),
+    (_reverse_manager_delete, models.ProtectedError),
     (_base_class_delete, models.ProtectedError),
     (_collector_delete, models.ProtectedError),
     (_raw_delete, models.ProtectedError),
