@@ -361,6 +361,44 @@ def test_rearchiving_restored_entries_reuses_the_record():
     assert AuditArchive.objects.count() == 1
 
 
+def test_rearchiving_restored_entries_with_another_batch_size_reuses_the_records():
+    from icv_core.audit import chain
+
+    make_entries(6, age_days=100)
+    run("--batch-size", "3", verbosity=0)
+    records = list(AuditArchive.objects.order_by("first_sequence"))
+    assert [(r.first_sequence, r.last_sequence) for r in records] == [(1, 3), (4, 6)]
+    for record in records:
+        run("--restore", record.path, verbosity=0)
+    assert AuditEntry.objects.count() == 6
+    # A larger batch must not write a third archive holding the same entries.
+    run("--batch-size", "10", verbosity=0)
+    assert AuditEntry.objects.count() == 0
+    assert sorted(AuditArchive.objects.values_list("path", flat=True)) == sorted(
+        r.path for r in records
+    )
+    assert len(archived_ids()) == len(set(archived_ids())) == 6
+    assert chain.verify(archives=True).ok
+
+
+def test_restored_entries_past_the_cut_off_are_refused_not_split():
+    make_entries(2, age_days=100)
+    make_entries(2, age_days=1)
+    run("--days", "0", verbosity=0)
+    record = AuditArchive.objects.get()
+    assert (record.first_sequence, record.last_sequence) == (1, 4)
+    run("--restore", record.path, verbosity=0)
+    # Only the two old entries are past a 30-day cut-off: the archive they
+    # came back from cannot be split, so nothing moves.
+    with pytest.raises(CommandError, match="not all older than the cut-off"):
+        run("--days", "30", verbosity=0)
+    assert AuditEntry.objects.count() == 4
+    assert AuditArchive.objects.count() == 1
+    run("--days", "0", verbosity=0)
+    assert AuditEntry.objects.count() == 0
+    assert AuditArchive.objects.count() == 1
+
+
 def _peak_archiving(n):
     from icv_core.audit import chain
 

@@ -285,11 +285,31 @@ class Command(BaseCommand):
         first = candidates.first()
         if first is None:
             return 0
-        tail = list(candidates[batch_size - 1 : batch_size])
-        last = tail[0] if tail else candidates.last()
-        name = _archive.data_name(prefix, first, last)
-        if self.using != DEFAULT_DB_ALIAS:
-            name = _archive.data_name(f"{prefix}{self.using}/", first, last)
+        records = AuditArchive.objects.using(self.using)
+        covering = (
+            records.filter(first_sequence__lte=first, last_sequence__gte=first)
+            .order_by("first_sequence")
+            .first()
+        )
+        if covering is not None:
+            # Entries restored from a recorded archive go back to exactly that
+            # archive (whatever --batch-size says), so no entry is ever in two
+            # recorded archives; check_recorded() then requires the table to
+            # hold exactly its entries.
+            if covering.last_sequence > limit:
+                raise CommandError(
+                    f"Entries restored from archive {covering.path!r} (sequence "
+                    f"{covering.first_sequence}..{covering.last_sequence}) are not "
+                    "all older than the cut-off; archive them again with a larger "
+                    "--days (or 0). Nothing was deleted."
+                )
+            last, name = covering.last_sequence, covering.path
+        else:
+            tail = list(candidates[batch_size - 1 : batch_size])
+            last = tail[0] if tail else candidates.last()
+            name = _archive.data_name(prefix, first, last)
+            if self.using != DEFAULT_DB_ALIAS:
+                name = _archive.data_name(f"{prefix}{self.using}/", first, last)
 
         batch = (
             AuditEntry.objects.using(self.using)
@@ -297,8 +317,9 @@ class Command(BaseCommand):
             .order_by("sequence")
             .values(*entry_fields())
         )
-        records = AuditArchive.objects.using(self.using)
-        recorded = records.filter(storage_alias=storage_alias, path=name).first()
+        recorded = (
+            covering or records.filter(storage_alias=storage_alias, path=name).first()
+        )
         buffer = _archive.spooled()
         try:
             manifest = _archive.write_batch(
