@@ -66,6 +66,21 @@ def test_anonymous_and_non_staff_and_staff_without_perm_are_refused(path):
     assert bare_staff.get(BASE + path).status_code == 403
 
 
+def test_each_endpoint_needs_its_own_model_permission():
+    """A view permission on one model opens that endpoint only."""
+    entry(description="e")
+    alert()
+    for codename, allowed in [
+        ("view_auditentry", "entries/"),
+        ("view_adminactivitylog", "admin-activity/"),
+        ("view_systemalert", "alerts/"),
+    ]:
+        _, client = staff_with(codename)
+        for path in ("entries/", "admin-activity/", "alerts/"):
+            expected = 200 if path == allowed else 403
+            assert client.get(BASE + path).status_code == expected, (codename, path)
+
+
 def test_superuser_is_allowed():
     user = get_user_model().objects.create_superuser("root", "r@example.com", "pw")
     client = APIClient()
