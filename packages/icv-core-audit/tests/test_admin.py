@@ -126,6 +126,53 @@ def test_changelist_queries_do_not_grow_with_rows(
     assert few == many
 
 
+def _varied(model_name, n, offset):
+    """n rows, each by its own user and aimed at a target of another type."""
+    from django.contrib.auth.models import Group
+
+    user_model = get_user_model()
+    for i in range(offset, offset + n):
+        user = user_model.objects.create_user(f"actor{i}")
+        target = [
+            user,
+            Group.objects.create(name=f"g{i}"),
+            SystemAlert.objects.create(
+                alert_type="system", severity="info", title=f"a{i}", message="m"
+            ),
+        ][i % 3]
+        if model_name == "auditentry":
+            AuditEntry.objects.create(
+                event_type="DATA",
+                action="UPDATE",
+                user=user,
+                target=target,
+                metadata={"changed_fields": {"n": {"old": i, "new": i + 1}}},
+            )
+        else:
+            AdminActivityLog.objects.create(
+                admin_user=user, action_type="change", target=target
+            )
+
+
+@pytest.mark.parametrize("model", ["auditentry", "adminactivitylog"])
+@pytest.mark.parametrize("per_page", [10, 100])
+def test_changelist_queries_are_constant_with_users_targets_and_page_size(
+    client, superuser, model, per_page, monkeypatch, django_assert_max_num_queries
+):
+    from django.contrib import admin
+
+    model_class = AuditEntry if model == "auditentry" else AdminActivityLog
+    monkeypatch.setattr(admin.site._registry[model_class], "list_per_page", per_page)
+    url = reverse(f"admin:icv_core_audit_{model}_changelist")
+    _varied(model, 3, 0)
+    few = _changelist_queries(client, url, django_assert_max_num_queries)
+    _varied(model, 57, 3)
+    many = _changelist_queries(client, url, django_assert_max_num_queries)
+    response = client.get(url)
+    assert len(response.context["cl"].result_list) == min(per_page, 60)
+    assert few == many
+
+
 def test_changelist_filters_and_search(client, superuser):
     make(3, superuser)
     AuditEntry.objects.create(
