@@ -199,7 +199,8 @@ def fault_tally(battery_tally):
     return battery_tally(
         "B9 archive faults ({vendor}): rows before = remaining + archived in "
         "{passed}/{tried} fault scenarios (crash after write, manifest, verify, "
-        "mid-delete, after delete; re-run with another batch size; corrupted "
+        "mid-delete, after delete, after commit; re-run with another batch size; "
+        "corrupted "
         "file); 0 lost, 0 duplicated after re-run"
     )
 
@@ -212,7 +213,14 @@ def fault_case(request, fault_tally):
 @pytest.mark.usefixtures("fault_case")
 @pytest.mark.parametrize(
     "point",
-    ["after_write", "after_manifest", "after_verify", "mid_delete", "after_delete"],
+    [
+        "after_write",
+        "after_manifest",
+        "after_verify",
+        "mid_delete",
+        "after_delete",
+        "after_commit",
+    ],
 )
 def test_crash_at_each_step_loses_and_duplicates_nothing(monkeypatch, point):
     make_entries(35, age_days=100)
@@ -230,8 +238,11 @@ def test_crash_at_each_step_loses_and_duplicates_nothing(monkeypatch, point):
     monkeypatch.setattr(archive_cmd, "DELETE_CHUNK", 4)
     with pytest.raises(CrashError):
         run("--batch-size", "10", verbosity=0)
-    assert AuditArchive.objects.count() == 1
-    assert AuditEntry.objects.count() == 25
+    # Inside a batch's transaction the crash undoes the batch; after its
+    # commit the batch stands.
+    done = 2 if point == "after_commit" else 1
+    assert AuditArchive.objects.count() == done
+    assert AuditEntry.objects.count() == 35 - 10 * done
     assert_nothing_lost_or_duplicated(before)
 
     monkeypatch.setattr(archive_cmd, "_fault", lambda where: None)
@@ -578,3 +589,38 @@ def test_forged_archive_record_replacing_live_rows_is_detected():
     assert chain.verify().ok  # the records alone are trusted
     report = chain.verify(archives=True)
     assert report.first_break.kind == "archive_missing"
+
+
+def test_any_storage_backend_and_the_prefix_setting(settings):
+    """In-memory storage (no file system) with a custom prefix."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "audit_memory": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    settings.ICV_CORE_AUDIT_ARCHIVE_STORAGE = "audit_memory"
+    settings.ICV_CORE_AUDIT_ARCHIVE_PREFIX = "vault/audit/"
+    make_entries(5, age_days=100)
+    before = all_ids()
+    run("--batch-size", "3", verbosity=0)
+    records = list(AuditArchive.objects.order_by("first_sequence"))
+    assert [r.storage_alias for r in records] == ["audit_memory"] * 2
+    assert all(r.path.startswith("vault/audit/") for r in records)
+    storage = storages["audit_memory"]
+    for record in records:
+        assert storage.exists(record.path)
+        assert storage.exists(_archive.manifest_name(record.path))
+    ids = []
+    for record in records:
+        ids += [row["id"] for row in _archive.iter_rows(storage, record.path)]
+    assert sorted(ids) == sorted(before)
+    from icv_core.audit import chain
+
+    assert chain.verify(archives=True).ok
+
+
+def test_negative_retention_setting_is_an_error(settings):
+    settings.ICV_CORE_AUDIT_RETENTION_DAYS = -5
+    make_entries(2, age_days=100)
+    with pytest.raises(CommandError, match="RETENTION_DAYS"):
+        run()
+    assert AuditEntry.objects.count() == 2

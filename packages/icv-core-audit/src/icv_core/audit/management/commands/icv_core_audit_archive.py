@@ -33,7 +33,8 @@ DELETE_CHUNK = 1000
 
 def _fault(point: str) -> None:
     """Fault-injection hook for tests (``after_write``, ``after_manifest``,
-    ``after_verify``, ``mid_delete``, ``after_delete``); does nothing."""
+    ``after_verify``, ``mid_delete``, ``after_delete``, ``after_commit``);
+    does nothing."""
 
 
 def get_storage(alias: str) -> Storage:
@@ -373,6 +374,7 @@ class Command(BaseCommand):
                     f"{manifest.row_count}; rolled back."
                 )
             _fault("after_delete")
+        _fault("after_commit")
         return manifest.row_count
 
     def check_recorded(self, storage: Storage, recorded: Any, batch: Any) -> None:
