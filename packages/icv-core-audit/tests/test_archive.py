@@ -200,8 +200,7 @@ def fault_tally(battery_tally):
         "B9 archive faults ({vendor}): rows before = remaining + archived in "
         "{passed}/{tried} fault scenarios (crash after write, manifest, verify, "
         "mid-delete, after delete, after commit; re-run with another batch size; "
-        "corrupted "
-        "file); 0 lost, 0 duplicated after re-run"
+        "corrupted file); 0 lost, 0 duplicated after re-run"
     )
 
 
