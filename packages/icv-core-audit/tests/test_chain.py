@@ -630,3 +630,55 @@ def test_verify_command_no_seal_reports_pending_entries(capsys):
     assert "The audit chain is empty; nothing to verify." in out
     assert "2 entries are not sealed yet." in out
     assert AuditEntry.objects.unsealed().count() == 2
+
+
+def _verify_peak(n):
+    import tracemalloc
+
+    from ops_helpers import make_entries as bulk_entries
+
+    bulk_entries(n, age_days=10)
+    chain.seal_pending()
+    chain.verify(seal=False, chunk_size=500)  # warm caches (content types, ...)
+    tracemalloc.start()
+    try:
+        report = chain.verify(seal=False, chunk_size=500)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.ok and report.checked == AuditEntry.objects.count()
+    return peak
+
+
+def test_verify_memory_stays_flat_as_the_chain_grows():
+    small = _verify_peak(1500)
+    large = _verify_peak(4500)  # 6,000 entries now: four times the first run
+    assert large < small * 1.25 + 256 * 1024, (small, large)
+
+
+def test_kept_head_at_the_archive_boundary_is_checked(tmp_path, settings):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "audit_archive": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "archive")},
+        },
+    }
+    settings.ICV_CORE_AUDIT_ARCHIVE_STORAGE = "audit_archive"
+    make_entries(6)
+    chain.seal_pending()
+    kept = chain.head()  # sequence 6: everything below is archived next
+    import io
+
+    call_command("icv_core_audit_archive", "--days", "0", stdout=io.StringIO())
+    assert AuditEntry.objects.count() == 0
+    report = chain.verify(expect_head=kept)
+    assert report.ok and report.expected_head_checked
+    assert report.start_from_archive
+    forged = chain.ChainHead(kept.sequence, "a" * 64)
+    report = chain.verify(expect_head=forged)
+    assert report.first_break.kind == "head_mismatch"
+    assert report.first_break.sequence == kept.sequence
+    # A head beyond the archive and the (empty) table: truncated.
+    report = chain.verify(expect_head=chain.ChainHead(kept.sequence + 2, "b" * 64))
+    assert report.first_break.kind == "truncated"
