@@ -58,6 +58,8 @@ def test_canonical_bytes_are_sorted_compact_utf8_json():
         "target_object_id": None,
         "description": "d",
         "metadata": {"b": 1, "a": [None, 1.5]},
+        "user_id": None,  # not hashed: it may become NULL
+        "user_ref": "42",
     }
     data = chain.canonical_bytes(values, 7, "ab" * 32)
     assert (
@@ -68,7 +70,7 @@ def test_canonical_bytes_are_sorted_compact_utf8_json():
             '"id":"12345678-1234-5678-1234-567812345678","ip_address":"10.0.0.1",'
             '"metadata":{"a":[null,1.5],"b":1},"prev_hash":"' + "ab" * 32 + '",'
             '"request_id":"r1","sequence":7,"target_object_id":null,"target_type":null,'
-            '"user_agent":"UA","username":"zoë","v":1}'
+            '"user_agent":"UA","user_ref":"42","username":"zoë","v":2}'
         ).encode()
     )
     assert (
@@ -202,8 +204,9 @@ def test_user_deletion_keeps_the_chain_intact():
 def tamper_tally(battery_tally):
     return battery_tally(
         "B12 tamper evidence ({vendor}): {passed}/{tried} mutations detected "
-        "(flipped byte, metadata, timestamp, deleted rows, swapped rows and "
-        "contents, truncated and rewritten tail); a truncated tail passes without "
+        "(flipped byte, metadata, timestamp, re-attributed user, deleted rows, "
+        "swapped rows and contents, truncated and rewritten tail); a truncated "
+        "tail passes without "
         "a kept head and is detected with one (asserted)"
     )
 
@@ -231,6 +234,37 @@ def test_flipped_byte_in_description_is_detected():
     assert brk(report).entry_id == str(victim.pk)
     assert brk(report).sequence == 3
     assert report.checked == 2
+
+
+@pytest.mark.usefixtures("tampering")
+def test_entry_pointed_at_another_user_is_detected():
+    user_model = get_user_model()
+    alice = user_model.objects.create(username="alice")
+    mallory = user_model.objects.create(username="mallory")
+    entries = make_entries(3, user=alice)
+    assert {e.user_ref for e in entries} == {str(alice.pk)}
+    chain.seal_pending()
+    victim = entries[1]
+    tamper(
+        f"UPDATE {TABLE} SET user_id = %s WHERE id = %s",
+        [mallory.pk, pk_param(AuditEntry, victim.pk)],
+    )
+    report = chain.verify()
+    assert brk(report).kind == "user_mismatch"
+    assert (brk(report).sequence, brk(report).entry_id) == (2, str(victim.pk))
+    # The allowed change (the user deleted: NULL) still verifies.
+    alice.delete()
+    tamper(
+        f"UPDATE {TABLE} SET user_id = NULL WHERE id = %s",
+        [pk_param(AuditEntry, victim.pk)],
+    )
+    assert chain.verify().ok
+    # Rewriting the hashed reference as well breaks the hash instead.
+    tamper(
+        f"UPDATE {TABLE} SET user_id = %s, user_ref = %s WHERE id = %s",
+        [mallory.pk, str(mallory.pk), pk_param(AuditEntry, victim.pk)],
+    )
+    assert brk(chain.verify()).kind == "hash_mismatch"
 
 
 @pytest.mark.usefixtures("tampering")

@@ -202,6 +202,7 @@ def test_fake_initial_adopts_a_02_database(legacy_database):
         "0001_initial",
         "0002_audit_columns_chain_archive",
         "0003_postgresql_immutability_trigger",
+        "0004_audit_entry_user_ref",
     ]
     entry = AuditEntry.objects.get(pk=old_entry.pk)
     assert (entry.event_type, entry.action, entry.description) == (
@@ -218,6 +219,8 @@ def test_fake_initial_adopts_a_02_database(legacy_database):
         "",
         None,
     )
+    # ... and the user reference that the chain hashes.
+    assert entry.user_ref == str(user.pk)
     log = AdminActivityLog.objects.get(pk=old_log.pk)
     assert log.admin_username == "legacy-admin"
     alert = SystemAlert.objects.get(pk=old_alert.pk)
@@ -260,4 +263,4 @@ def test_migrations_reverse_and_reapply_cleanly():
     assert "sequence" not in columns
     assert "icv_core_auditarchive" not in tables
     call_command("migrate", verbosity=0)
-    assert applied("icv_core_audit")[-1] == "0003_postgresql_immutability_trigger"
+    assert applied("icv_core_audit")[-1] == "0004_audit_entry_user_ref"

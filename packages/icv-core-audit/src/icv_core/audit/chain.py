@@ -38,10 +38,12 @@ genesis to the table's first entry. Without it the archive records are
 trusted, so an attacker who can write both tables could replace old rows by
 a forged archive record: run ``--archives`` regularly (it reads every file).
 
-The user foreign key is not hashed (it may legitimately become NULL when the
-user is deleted); the ``username`` snapshot is. A change of ``user_id`` to
-another user is refused by the ORM guards and, on PostgreSQL, by the trigger,
-but it is not detected by the chain.
+The user foreign key itself is not hashed (it may legitimately become NULL
+when the user is deleted); the ``username`` snapshot and ``user_ref``, the
+actor's primary key at write time, are, and verification requires the user
+reference to be NULL or equal to ``user_ref``. So re-attributing an entry to
+another user is detected too (except on rows adopted from 0.2/0.3, written
+before ``user_ref`` existed).
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ __all__ = [
 #: ``prev_hash`` of the very first entry of a chain.
 GENESIS_HASH = "0" * 64
 #: Version of the canonical serialisation (part of every hashed payload).
-HASH_VERSION = 1
+HASH_VERSION = 2
 #: Key of the PostgreSQL advisory lock taken while sealing.
 ADVISORY_LOCK_KEY = 0x1C0A_0D17_C4A1_0001
 
@@ -85,6 +87,8 @@ CHAIN_FIELDS = (
     "event_type",
     "action",
     "username",
+    "user_id",
+    "user_ref",
     "ip_address",
     "user_agent",
     "request_id",
@@ -152,7 +156,8 @@ class ChainBreak:
     """The first broken link found by :func:`verify`."""
 
     #: ``missing_start``, ``gap``, ``link_mismatch``, ``hash_mismatch``,
-    #: ``head_mismatch`` or ``truncated``; with ``archives=True`` also
+    #: ``user_mismatch``, ``head_mismatch`` or ``truncated``; with
+    #: ``archives=True`` also
     #: ``archive_gap``, ``archive_link_mismatch``, ``archive_missing``,
     #: ``archive_checksum``, ``archive_hash_mismatch`` and
     #: ``archive_boundary``.
@@ -237,6 +242,7 @@ def canonical_bytes(
         "event_type": row["event_type"],
         "action": row["action"],
         "username": row["username"],
+        "user_ref": row.get("user_ref", ""),
         "ip_address": None if row["ip_address"] is None else str(row["ip_address"]),
         "user_agent": row["user_agent"],
         "request_id": row["request_id"],
@@ -508,6 +514,14 @@ def verify(
                 f"Entry {entry_id} (sequence {sequence}) was changed after it was "
                 "sealed (hash mismatch).",
             )
+        if _user_moved(row):
+            return fail(
+                "user_mismatch",
+                sequence,
+                entry_id,
+                f"Entry {entry_id} (sequence {sequence}) now points at another user "
+                f"than the one it was written by (user reference {row['user_ref']}).",
+            )
         if (
             expected is not None
             and sequence == expected.sequence
@@ -563,6 +577,12 @@ def verify(
             "and re-hash the archive files."
         )
     return report
+
+
+def _user_moved(row: Mapping[str, Any]) -> bool:
+    """The user reference is neither NULL nor the (hashed) actor it was written by."""
+    user_id, user_ref = row.get("user_id"), row.get("user_ref") or ""
+    return user_id is not None and bool(user_ref) and str(user_id) != user_ref
 
 
 def _archived_row(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -637,6 +657,7 @@ def _verify_archives(
                     or row.get("prev_hash") != prev_hash
                     or compute_entry_hash(row, sequence, prev_hash, using)
                     != row.get("entry_hash")
+                    or _user_moved(row)
                 ):
                     return fail(
                         "archive_hash_mismatch",

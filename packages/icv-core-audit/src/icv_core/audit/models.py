@@ -395,6 +395,17 @@ class AuditEntry(_AppendOnlyModel):
         default="",
         help_text=_("Snapshot of the user's username when the entry was written."),
     )
+    user_ref = models.CharField(
+        _("user reference"),
+        max_length=255,
+        blank=True,
+        default="",
+        editable=False,
+        help_text=_(
+            "The user's primary key when the entry was written (hashed into the "
+            "chain; the user reference may only become empty afterwards)."
+        ),
+    )
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.TextField(_("user agent"), blank=True, default="")
     request_id = models.CharField(
@@ -476,6 +487,8 @@ class AuditEntry(_AppendOnlyModel):
             raise ValidationError(
                 {"sequence": "sequence and entry_hash must be set together."}
             )
+        if self.user_id is not None and not self.user_ref:
+            self.user_ref = str(self.user_id)
         user = self.user if self.user_id is not None else None
         if not self.username and user is not None:
             self.username = user.get_username()[:150]
