@@ -99,6 +99,7 @@ def test_entries_list_and_detail(viewer):
     assert detail["description"] == "hello"
     assert detail["metadata"] == {"k": 1}
     assert detail["username"] == user.username
+    assert detail["user_ref"] == str(user.pk)
     assert detail["user"] == user.pk
 
 

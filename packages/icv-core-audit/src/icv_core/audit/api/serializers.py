@@ -42,6 +42,7 @@ class AuditEntrySerializer(serializers.ModelSerializer):
             "action",
             "user",
             "username",
+            "user_ref",
             "ip_address",
             "user_agent",
             "request_id",
