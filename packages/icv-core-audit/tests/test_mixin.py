@@ -567,3 +567,28 @@ def test_tracked_save_in_a_request_carries_user_ip_and_request_id(
         "UA/3",
         "req-contract",
     )
+
+
+def test_plain_model_snapshot_follows_unaudited_saves_and_refreshes(settings):
+    """Old values of a plain (int pk) model are what is stored, not load-time."""
+    settings.ICV_CORE_AUDIT_ENABLED = False
+    Ticket.objects.create(subject="first")
+    ticket = Ticket.objects.get()
+    ticket.subject = "second"
+    ticket.save()  # not audited, but the snapshot follows the write
+    settings.ICV_CORE_AUDIT_ENABLED = True
+    ticket.subject = "third"
+    ticket.save()
+    (update,) = entries(action="UPDATE")
+    assert update.metadata["changed_fields"] == {
+        "subject": {"old": "second", "new": "third"}
+    }
+    # Another process changes the row; refresh_from_db() takes its values.
+    Ticket.objects.filter(pk=ticket.pk).update(subject="fourth")
+    ticket.refresh_from_db()
+    ticket.subject = "fifth"
+    ticket.save()
+    last = entries(action="UPDATE")[-1]
+    assert last.metadata["changed_fields"] == {
+        "subject": {"old": "fourth", "new": "fifth"}
+    }

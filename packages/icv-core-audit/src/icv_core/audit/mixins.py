@@ -48,6 +48,7 @@ class AuditMixin(models.Model):
         model = type(self)
         if not _tracking.is_tracked(model):
             super().save(*args, **kwargs)
+            self._icv_remember_saved(args, kwargs)
             return
         if model not in _tracking._mixin_connected:
             # Switched on without a setting_changed signal (settings assigned
@@ -61,24 +62,33 @@ class AuditMixin(models.Model):
         # rollback, so it cannot be ignored.
         with transaction.atomic(using=using, savepoint=False):
             super().save(*args, **kwargs)
-        from icv_core.models import BaseModel, set_loaded_values
+        self._icv_remember_saved(args, kwargs)
 
-        if not isinstance(self, BaseModel):
-            from icv_core.models import loaded_values
+    def _icv_remember_saved(self, args: Any, kwargs: Any) -> None:
+        """Keep the loaded-values snapshot of a plain model up to date.
 
-            update_fields = kwargs.get("update_fields") or (
-                args[3] if len(args) >= 4 else None
-            )
-            snapshot = loaded_values(self)
-            data = self.__dict__
-            for field in model._meta.concrete_fields:
-                if field.attname in data and (
-                    update_fields is None
-                    or field.name in update_fields
-                    or field.attname in update_fields
-                ):
-                    snapshot[field.attname] = data[field.attname]
-            set_loaded_values(self, snapshot)
+        ``BaseModel`` does this itself; for other models the mixin does, also
+        while audit is off, so a later audited UPDATE diffs against what is
+        really stored.
+        """
+        from icv_core.models import BaseModel
+        from icv_core.models._base import _update_loaded_values
+
+        if isinstance(self, BaseModel):
+            return
+        update_fields = kwargs.get("update_fields") or (
+            args[3] if len(args) >= 4 else None
+        )
+        if update_fields is None:
+            _update_loaded_values(self)
+            return
+        attnames = []
+        for name in update_fields:
+            try:
+                attnames.append(self._meta.get_field(name).attname)  # type: ignore[union-attr]
+            except Exception:
+                attnames.append(name)
+        _update_loaded_values(self, attnames)
 
     save.alters_data = True  # type: ignore[attr-defined]
 
@@ -88,9 +98,15 @@ class AuditMixin(models.Model):
     ) -> Any:
         # **kwargs: Django 6.1 passes fetch_mode; older versions pass nothing.
         instance = super().from_db(db, field_names, values, **kwargs)
-        if "_icv_loaded_values" not in instance.__dict__:
-            # Plain models.Model subclasses: keep a snapshot like BaseModel does.
-            from icv_core.models import set_loaded_values
-
-            set_loaded_values(instance, dict(zip(field_names, values, strict=True)))
+        # Plain models.Model subclasses: keep a snapshot like BaseModel does,
+        # as Django's own sequences (the dict is built only when asked).
+        instance.__dict__.setdefault("_icv_loaded_values", (field_names, values))
         return instance
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        from icv_core.models import BaseModel
+
+        if not isinstance(self, BaseModel):
+            fields = args[1] if len(args) >= 2 else kwargs.get("fields")
+            self._icv_remember_saved((), {"update_fields": fields})

@@ -297,14 +297,16 @@ class Command(BaseCommand):
             # archive (whatever --batch-size says), so no entry is ever in two
             # recorded archives; check_recorded() then requires the table to
             # hold exactly its entries.
-            if covering.last_sequence > limit:
+            covering_last = covering.last_sequence
+            assert covering_last is not None  # the filter above matched it
+            if covering_last > limit:
                 raise CommandError(
                     f"Entries restored from archive {covering.path!r} (sequence "
-                    f"{covering.first_sequence}..{covering.last_sequence}) are not "
-                    "all older than the cut-off; archive them again with a larger "
-                    "--days (or 0). Nothing was deleted."
+                    f"{covering.first_sequence}..{covering_last}) are not all "
+                    "older than the cut-off; archive them again with a smaller "
+                    "--days (for example 0). Nothing was deleted."
                 )
-            last, name = covering.last_sequence, covering.path
+            last, name = covering_last, covering.path
         else:
             tail = list(candidates[batch_size - 1 : batch_size])
             last = tail[0] if tail else candidates.last()
