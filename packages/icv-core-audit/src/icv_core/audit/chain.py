@@ -522,11 +522,7 @@ def verify(
                 f"Entry {entry_id} (sequence {sequence}) now points at another user "
                 f"than the one it was written by (user reference {row['user_ref']}).",
             )
-        if (
-            expected is not None
-            and sequence == expected.sequence
-            and row["entry_hash"] != expected.entry_hash
-        ):
+        if _differs_from_head(expected, sequence, row["entry_hash"]):
             return fail(
                 "head_mismatch",
                 sequence,
@@ -577,6 +573,17 @@ def verify(
             "and re-hash the archive files."
         )
     return report
+
+
+def _differs_from_head(
+    expected: ChainHead | None, sequence: int, entry_hash: str
+) -> bool:
+    """The entry at the kept head's position has another hash than the head."""
+    return (
+        expected is not None
+        and sequence == expected.sequence
+        and entry_hash != expected.entry_hash
+    )
 
 
 def _user_moved(row: Mapping[str, Any]) -> bool:
@@ -665,11 +672,7 @@ def _verify_archives(
                         entry_id,
                         f"Entry {entry_id} in {where} does not hash or link as sealed.",
                     )
-                if (
-                    expected is not None
-                    and sequence == expected.sequence
-                    and row["entry_hash"] != expected.entry_hash
-                ):
+                if _differs_from_head(expected, sequence, row["entry_hash"]):
                     return fail(
                         "head_mismatch",
                         sequence,
