@@ -149,10 +149,19 @@ def test_audit_failure_never_breaks_login_or_logout(client, audit_on, alice, cap
     assert AuditEntry.objects.count() == 0
     messages = [r.getMessage() for r in caplog.records]
     assert messages == [
-        "icv_core.audit: could not record a login",
-        "icv_core.audit: could not record a failed login",
-        "icv_core.audit: could not record a logout",
+        "icv_core.audit: 1 audit entry lost (AUTHENTICATION/LOGIN): RuntimeError",
+        "icv_core.audit: 1 audit entry lost (SECURITY/LOGIN_FAILED): RuntimeError",
+        "icv_core.audit: 1 audit entry lost (AUTHENTICATION/LOGOUT): RuntimeError",
     ]
+    # ... and each is on record as an alert (identical ones are counted).
+    from icv_core.audit.models import SystemAlert
+
+    (alert,) = SystemAlert.objects.all()
+    assert (alert.title, alert.severity, alert.occurrences) == (
+        "Audit entry could not be written",
+        "error",
+        3,
+    )
 
 
 def test_failed_audit_write_leaves_the_transaction_usable(audit_on, alice):

@@ -3,8 +3,9 @@
 Auth signals (``user_logged_in``, ``user_logged_out``, ``user_login_failed``)
 are always connected; each receiver checks ``ICV_CORE_AUDIT_ENABLED`` when it
 runs, so switching audit on or off takes effect without a restart. A failure
-to write the entry never breaks login or logout: it is logged (and with
-``ICV_CORE_AUDIT_ON_FAILURE = "alert"`` also recorded as a SystemAlert).
+to write the entry never breaks login or logout, whatever
+``ICV_CORE_AUDIT_ON_FAILURE`` says: it is logged and recorded as a SystemAlert
+("Audit entry could not be written").
 
 Entries:
 
@@ -84,8 +85,13 @@ def _write(
     using = router.db_for_write(AuditEntry) or "default"
     # A savepoint: whatever happens to this write, the login/logout request's
     # own transaction stays usable.
-    with transaction.atomic(using=using):
-        services.write_entry(entry, using)
+    try:
+        with transaction.atomic(using=using):
+            services.write_entry(entry, using)
+    except Exception as exc:
+        # Login and logout never fail for the audit trail, under either
+        # policy; the lost entry is logged and recorded as a SystemAlert.
+        services._record_lost([entry], exc, using)
 
 
 def log_login(
