@@ -716,3 +716,12 @@ def test_kept_head_at_the_archive_boundary_is_checked(tmp_path, settings):
     # A head beyond the archive and the (empty) table: truncated.
     report = chain.verify(expect_head=chain.ChainHead(kept.sequence + 2, "b" * 64))
     assert report.first_break.kind == "truncated"
+
+
+def test_verify_output_counts_one_entry_in_the_singular():
+    import io
+
+    make_entries(1)
+    out = io.StringIO()
+    call_command("icv_core_audit_verify", stdout=out)
+    assert "Sealed 1 pending entry.\n" in out.getvalue()

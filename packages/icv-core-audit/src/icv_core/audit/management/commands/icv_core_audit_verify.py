@@ -10,6 +10,10 @@ from django.db import DEFAULT_DB_ALIAS
 from icv_core.audit import chain
 
 
+def _entries(count: int, adjective: str = "") -> str:
+    return f"{count} {adjective}{'entry' if count == 1 else 'entries'}"
+
+
 class Command(BaseCommand):
     help = (
         "Verify the audit hash chain (seals pending entries first). Exits with "
@@ -79,7 +83,7 @@ class Command(BaseCommand):
         )
         if verbosity >= 1:
             if report.sealed:
-                self.stdout.write(f"Sealed {report.sealed} pending entries.")
+                self.stdout.write(f"Sealed {_entries(report.sealed, 'pending ')}.")
             if options["archives"] and report.first_break is None:
                 self.stdout.write(
                     f"Archives intact: {report.archives_checked} archives, "
@@ -119,6 +123,9 @@ class Command(BaseCommand):
                     f"Matches the kept head at sequence {expected.sequence}."
                 )
             if report.unsealed:
-                self.stdout.write(f"{report.unsealed} entries are not sealed yet.")
+                self.stdout.write(
+                    f"{_entries(report.unsealed)} "
+                    f"{'is' if report.unsealed == 1 else 'are'} not sealed yet."
+                )
             if options["export_head"]:
                 self.stdout.write(f"Head written to {options['export_head']}.")
