@@ -29,7 +29,14 @@ def _bootstrap() -> None:
     python = env_dir / "bin" / "python"
     if not python.exists():
         print(f"nox is not installed: creating {env_dir} with nox and uv ...")
-        venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+        try:
+            venv.EnvBuilder(with_pip=True, clear=True).create(env_dir)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise SystemExit(
+                f"Could not create {env_dir} ({exc}). This Python has no working "
+                "venv/ensurepip: install it (Debian/Ubuntu: apt install python3-venv) "
+                "or install nox yourself (pipx install nox) and run `nox` instead."
+            ) from exc
         subprocess.run(
             [python, "-m", "pip", "install", "--quiet", "nox>=2025.2.9", "uv"],
             check=True,
