@@ -623,3 +623,40 @@ def test_negative_retention_setting_is_an_error(settings):
     with pytest.raises(CommandError, match="RETENTION_DAYS"):
         run()
     assert AuditEntry.objects.count() == 2
+
+
+def test_rearchiving_restored_entries_checks_the_archives_own_storage(
+    settings, tmp_path
+):
+    make_entries(3, age_days=100)
+    run(verbosity=0)
+    record = AuditArchive.objects.get()
+    run("--restore", record.path, verbosity=0)
+    # New archives now go elsewhere; the restored entries go back to theirs.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "elsewhere": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "elsewhere")},
+        },
+    }
+    settings.ICV_CORE_AUDIT_ARCHIVE_STORAGE = "elsewhere"
+    run(verbosity=0)
+    assert AuditEntry.objects.count() == 0
+    assert list(AuditArchive.objects.values_list("storage_alias", flat=True)) == [
+        "audit_archive"
+    ]
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_verify_archives_reports_an_unconfigured_storage(settings):
+    from icv_core.audit import chain
+
+    make_entries(3, age_days=100)
+    run(verbosity=0)
+    settings.STORAGES = {
+        k: v for k, v in settings.STORAGES.items() if k != "audit_archive"
+    }
+    report = chain.verify(archives=True)
+    assert report.first_break.kind == "archive_missing"
+    assert "'audit_archive'" in report.first_break.message

@@ -592,3 +592,66 @@ def test_plain_model_snapshot_follows_unaudited_saves_and_refreshes(settings):
     assert last.metadata["changed_fields"] == {
         "subject": {"old": "fourth", "new": "fifth"}
     }
+
+
+def test_soft_delete_of_a_compliance_model_is_one_entry(audit_on, alice, settings):
+    """ComplianceModel adds updated_by to the soft delete's save: still no UPDATE."""
+    from audit_testapp.models import Filing
+
+    settings.ICV_CORE_TRACK_CREATED_BY = True
+    from icv_core.middleware import acting_as
+
+    with acting_as(alice):
+        filing = Filing.objects.create(title="f")
+        filing.soft_delete()
+        filing.restore()
+    assert actions(filing) == ["CREATE", "SOFT_DELETE", "RESTORE"]
+    filing.refresh_from_db()
+    assert filing.updated_by == alice
+
+
+AUTO_FROM_SETTINGS = """
+import django
+django.setup()
+from django.core.management import call_command
+from django.db.models.signals import post_save
+call_command("migrate", verbosity=0)
+from audit_testapp.models import Customer
+from icv_core.audit.models import AuditEntry
+assert post_save.has_listeners(Customer), "auto tracking is not connected"
+customer = Customer.objects.create(name="from settings")
+print(list(AuditEntry.objects.values_list("action", "target_object_id")) == [
+    ("CREATE", str(customer.pk))
+])
+"""
+
+
+def test_auto_model_tracking_set_in_the_settings_module(tmp_path):
+    """Not switched on by a test fixture: configured before Django starts."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parent
+    (tmp_path / "auto_settings.py").write_text(
+        "from settings import *  # noqa: F403\n"
+        "ICV_CORE_AUDIT_ENABLED = True\n"
+        "ICV_CORE_AUDIT_AUTO_MODEL_TRACKING = True\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "auto_settings",
+        "DATABASE_URL": "",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(tests)]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", AUTO_FROM_SETTINGS],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"

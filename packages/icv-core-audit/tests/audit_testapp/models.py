@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from icv_core.audit.mixins import AuditMixin
-from icv_core.models import BaseModel, SoftDeleteModel
+from icv_core.models import BaseModel, ComplianceModel, SoftDeleteModel
 
 # --- capture: AuditMixin / auto tracking ------------------------------------
 
@@ -74,3 +74,9 @@ class Ticket(AuditMixin, models.Model):
 
     class Meta:
         app_label = "audit_testapp"
+
+
+class Filing(AuditMixin, SoftDeleteModel, ComplianceModel):
+    """Soft delete plus created_by/updated_by (soft delete saves updated_by)."""
+
+    title = models.CharField(max_length=100)

@@ -206,7 +206,7 @@ def on_post_save(
     if (
         soft_op
         and update_fields is not None
-        and set(update_fields) <= _soft_fields(sender) | {"updated_at"}
+        and set(update_fields) <= _soft_fields(sender) | {"updated_at", "updated_by"}
     ):
         # The save inside soft_delete()/restore(): that operation gets its own
         # SOFT_DELETE/RESTORE entry.
@@ -428,7 +428,8 @@ def sync_tracking() -> None:
     _mixin_connected.update(wanted_mixin)
 
     wanted: set[type[BaseModel]] = set()
-    if enabled and settings.AUDIT_AUTO_MODEL_TRACKING and apps.ready:
+    # models_ready, not ready: at start-up this runs inside AppConfig.ready().
+    if enabled and settings.AUDIT_AUTO_MODEL_TRACKING and apps.models_ready:
         for model in apps.get_models(include_auto_created=False):
             if (
                 issubclass(model, BaseModel)

@@ -639,7 +639,16 @@ def _verify_archives(
                 record.first_entry_id,
                 f"The first entry of {where} does not link to the entry before it.",
             )
-        storage = archive_files.get_storage(record.storage_alias)
+        try:
+            storage = archive_files.get_storage(record.storage_alias)
+        except Exception:
+            return fail(
+                "archive_missing",
+                record.first_sequence,
+                record.first_entry_id,
+                f"The storage {record.storage_alias!r} of {where} is not configured "
+                "(STORAGES).",
+            )
         try:
             if not storage.exists(record.path):
                 return fail(

@@ -113,13 +113,15 @@ def _defer_until_closed(response: Any, previous: AuditContext | None) -> bool:
         response, "streaming", False
     ):
         return False
+    deferred = _audit_context.get()
 
     def close() -> None:
         # Entries written while streaming carry the request's IP, user agent
         # and request id. ``set`` rather than a token reset: under ASGI the
-        # closer runs in a copy of the request's context.
+        # closer runs in a copy of the request's context. The context closed
+        # is this request's, whatever the variable holds by now.
         try:
-            _finish(_audit_context.get())
+            _finish(deferred)
         finally:
             _audit_context.set(previous)
 

@@ -307,6 +307,8 @@ class Command(BaseCommand):
                     "--days (for example 0). Nothing was deleted."
                 )
             last, name = covering_last, covering.path
+            # Checked where that archive was written, not where new ones go.
+            storage = get_storage(covering.storage_alias)
         else:
             tail = list(candidates[batch_size - 1 : batch_size])
             last = tail[0] if tail else candidates.last()
