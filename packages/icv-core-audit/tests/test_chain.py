@@ -515,13 +515,21 @@ def test_malformed_heads_are_rejected(data):
 # --- commands ---------------------------------------------------------------------
 
 
-def test_seal_command(capsys):
+def _command(*args, **options):
+    """Run a command into its own stream (a per-test capture stream, once
+    closed, makes the command's OutputWrapper warn when collected later)."""
+    import io
+
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO(), **options)
+    return out.getvalue()
+
+
+def test_seal_command():
     make_entries(3)
-    call_command("icv_core_audit_seal")
-    out = capsys.readouterr().out
+    out = _command("icv_core_audit_seal")
     assert out.startswith("Sealed 3 entries; head at sequence 3 (")
-    call_command("icv_core_audit_seal", verbosity=0)
-    assert capsys.readouterr().out == ""
+    assert _command("icv_core_audit_seal", verbosity=0) == ""
 
 
 def test_seal_command_rejects_a_bad_batch_size():
@@ -529,18 +537,16 @@ def test_seal_command_rejects_a_bad_batch_size():
         call_command("icv_core_audit_seal", batch_size=0)
 
 
-def test_verify_command_reports_an_intact_chain(capsys):
+def test_verify_command_reports_an_intact_chain():
     make_entries(2)
-    call_command("icv_core_audit_verify")
-    out = capsys.readouterr().out
+    out = _command("icv_core_audit_verify")
     assert "Sealed 2 pending entries." in out
     assert "Audit chain intact: 2 entries checked; head at sequence 2" in out
 
 
-def test_verify_command_is_quiet_at_verbosity_0(capsys):
+def test_verify_command_is_quiet_at_verbosity_0():
     make_entries(2)
-    call_command("icv_core_audit_verify", verbosity=0)
-    assert capsys.readouterr().out == ""
+    assert _command("icv_core_audit_verify", verbosity=0) == ""
 
 
 def test_verify_command_fails_with_status_1_on_a_break():
@@ -559,14 +565,14 @@ def test_verify_command_fails_with_status_1_on_a_break():
     )
 
 
-def test_verify_command_exports_and_checks_a_head(tmp_path, capsys):
+def test_verify_command_exports_and_checks_a_head(tmp_path):
     entries = make_entries(4)
     head_file = tmp_path / "head.json"
-    call_command("icv_core_audit_verify", export_head=str(head_file))
-    assert f"Head written to {head_file}." in capsys.readouterr().out
+    out = _command("icv_core_audit_verify", export_head=str(head_file))
+    assert f"Head written to {head_file}." in out
     assert json.loads(head_file.read_text())["sequence"] == 4
-    call_command("icv_core_audit_verify", expect_head=str(head_file))
-    assert "Matches the kept head at sequence 4." in capsys.readouterr().out
+    out = _command("icv_core_audit_verify", expect_head=str(head_file))
+    assert "Matches the kept head at sequence 4." in out
     tamper(f"DELETE FROM {TABLE} WHERE id = %s", [pk_param(AuditEntry, entries[3].pk)])
     with pytest.raises(CommandError, match=r"BROKEN \(truncated\)") as excinfo:
         call_command("icv_core_audit_verify", expect_head=str(head_file))
@@ -657,10 +663,9 @@ def test_writers_are_not_blocked_while_a_seal_holds_the_lock():
     assert AuditEntry.objects.count() == 3
 
 
-def test_verify_command_no_seal_reports_pending_entries(capsys):
+def test_verify_command_no_seal_reports_pending_entries():
     make_entries(2)
-    call_command("icv_core_audit_verify", no_seal=True)
-    out = capsys.readouterr().out
+    out = _command("icv_core_audit_verify", no_seal=True)
     assert "The audit chain is empty; nothing to verify." in out
     assert "2 entries are not sealed yet." in out
     assert AuditEntry.objects.unsealed().count() == 2
