@@ -72,23 +72,13 @@ class AuditMixin(models.Model):
         really stored.
         """
         from icv_core.models import BaseModel
-        from icv_core.models._base import _update_loaded_values
+        from icv_core.models._base import _update_loaded_fields
 
         if isinstance(self, BaseModel):
             return
-        update_fields = kwargs.get("update_fields") or (
-            args[3] if len(args) >= 4 else None
+        _update_loaded_fields(
+            self, kwargs.get("update_fields") or (args[3] if len(args) >= 4 else None)
         )
-        if update_fields is None:
-            _update_loaded_values(self)
-            return
-        attnames = []
-        for name in update_fields:
-            try:
-                attnames.append(self._meta.get_field(name).attname)  # type: ignore[union-attr]
-            except Exception:
-                attnames.append(name)
-        _update_loaded_values(self, attnames)
 
     save.alters_data = True  # type: ignore[attr-defined]
 

@@ -210,14 +210,14 @@ class AppendOnlyManager(models.Manager.from_queryset(AppendOnlyQuerySet)):  # ty
 logger = logging.getLogger("icv_core.audit")
 
 
-def _announce_bulk(
-    signal: Any, name: str, sender: type[models.Model], objs: Any
+def _announce(
+    signal: Any, name: str, sender: type[models.Model], objs: Any, **extra: Any
 ) -> None:
-    """Send ``signal`` once per created row with ``bulk=True``; a receiver that
-    raises is logged and undoes nothing."""
+    """Send ``signal`` once per row (with ``extra``, e.g. ``bulk=True``); a
+    receiver that raises is logged and undoes nothing."""
     for obj in objs:
         for receiver_, response in signal.send_robust(
-            sender=sender, instance=obj, bulk=True
+            sender=sender, instance=obj, **extra
         ):
             if isinstance(response, Exception):
                 logger.error(
@@ -240,7 +240,9 @@ class AuditEntryQuerySet(AppendOnlyQuerySet):
         created = super().bulk_create(objs, *args, **kwargs)
         from icv_core.audit.signals import audit_entry_created
 
-        _announce_bulk(audit_entry_created, "audit_entry_created", self.model, created)
+        _announce(
+            audit_entry_created, "audit_entry_created", self.model, created, bulk=True
+        )
         return created
 
     def _insert_archived(self, objs: list[Any]) -> list[Any]:
@@ -639,7 +641,9 @@ class SystemAlertQuerySet(models.QuerySet):
         created = super().bulk_create(objs, *args, **kwargs)
         from icv_core.audit.signals import system_alert_raised
 
-        _announce_bulk(system_alert_raised, "system_alert_raised", self.model, created)
+        _announce(
+            system_alert_raised, "system_alert_raised", self.model, created, bulk=True
+        )
         return created
 
     def update(self, **kwargs: Any) -> int:

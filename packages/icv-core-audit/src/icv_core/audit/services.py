@@ -282,7 +282,7 @@ def _keep_if_rolled_back(entries: Iterable[Any], using: str) -> None:
 
 def _flush_pending(pending: list[Any]) -> None:
     """Re-write security entries whose transaction did not commit."""
-    from icv_core.audit.models import AuditEntry
+    from icv_core.audit.models import AuditEntry, _announce
     from icv_core.audit.signals import audit_entry_created
 
     for entry, using, callback, state in pending:
@@ -306,16 +306,13 @@ def _flush_pending(pending: list[Any]) -> None:
             # One entry that cannot be written must not cost the others.
             _record_lost([entry], exc, using)
             continue
-        for receiver, response in audit_entry_created.send_robust(
-            sender=AuditEntry, instance=entry, rewritten=True
-        ):
-            if isinstance(response, Exception):
-                logger.error(
-                    "icv_core.audit: audit_entry_created receiver %r raised %s",
-                    receiver,
-                    type(response).__name__,
-                    exc_info=response,
-                )
+        _announce(
+            audit_entry_created,
+            "audit_entry_created",
+            AuditEntry,
+            [entry],
+            rewritten=True,
+        )
 
 
 # ---------------------------------------------------------------------------

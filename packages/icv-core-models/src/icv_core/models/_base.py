@@ -72,6 +72,22 @@ def _update_loaded_values(
     data[_LOADED] = state
 
 
+def _update_loaded_fields(
+    instance: models.Model, fields: Iterable[str] | None = None
+) -> None:
+    """:func:`_update_loaded_values` for field names or attnames (None: all)."""
+    if fields is None:
+        _update_loaded_values(instance)
+        return
+    attnames = []
+    for name in fields:
+        try:
+            attnames.append(instance._meta.get_field(name).attname)  # type: ignore[union-attr]
+        except Exception:
+            attnames.append(name)
+    _update_loaded_values(instance, attnames)
+
+
 def _save_kwargs_with(
     args: tuple[Any, ...], kwargs: dict[str, Any], *names: str
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -183,17 +199,7 @@ class BaseModel(UUIDModel, TimestampedModel):
 
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
         super().refresh_from_db(*args, **kwargs)
-        fields = args[1] if len(args) >= 2 else kwargs.get("fields")
-        if fields is None:
-            _update_loaded_values(self)
-        else:
-            attnames = []
-            for name in fields:
-                try:
-                    attnames.append(self._meta.get_field(name).attname)  # type: ignore[union-attr]
-                except Exception:
-                    attnames.append(name)
-            _update_loaded_values(self, attnames)
+        _update_loaded_fields(self, args[1] if len(args) >= 2 else kwargs.get("fields"))
 
 
 def _normalise_ordering(value: Any) -> list[str] | None:
